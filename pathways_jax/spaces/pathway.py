@@ -1,0 +1,466 @@
+"""The pathway search space: sampling, variation, validation and description.
+
+``sample``, ``mutate`` and ``crossover`` are pure functions of a PRNG key that
+can be jitted and vmapped. They never return an invalid genome: each draws a
+fixed number of proposals in parallel and keeps the first valid one, falling
+back to a change that is valid by construction (a learning-rate step for
+mutation, the first parent for crossover, a linear model for sampling).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from pathways_jax import genome as genome_lib
+from pathways_jax.genome import (
+    ACTIVATIONS,
+    AVG_POOL,
+    BLOCK_GENES,
+    CONV,
+    DENSE,
+    IDENTITY,
+    MAX_POOL,
+    NORMALIZATIONS,
+    OPTIMIZERS,
+    SCHEDULES,
+    TRAINING_GENES,
+    GeneTables,
+    PathwayGenome,
+)
+
+INPUT_KINDS = ("sequence", "image", "vector")
+NUM_PROPOSALS = 16
+# Probabilities of: block gene change, training gene change, insert, remove, swap.
+DEFAULT_MUTATION_WEIGHTS = (0.35, 0.35, 0.1, 0.1, 0.1)
+
+
+@dataclasses.dataclass(frozen=True)
+class PathwaySpace:
+    """Static description of the pathway space for one dataset.
+
+    Attributes:
+      tables: the gene tables.
+      input_kind: 'sequence' (inputs ``[length, channels]``), 'image'
+        (``[height, width, channels]``) or 'vector' (``[features]``).
+      input_shape: shape of one input example.
+      task: 'classification' or 'regression'.
+      num_outputs: classes, or 1 for regression.
+      mutation_weights: relative probabilities of the five mutation kinds
+        (block gene, training gene, insert, remove, swap).
+    """
+
+    tables: GeneTables
+    input_kind: str
+    input_shape: tuple[int, ...]
+    task: str
+    num_outputs: int
+    mutation_weights: tuple[float, ...] = DEFAULT_MUTATION_WEIGHTS
+
+    def __post_init__(self):
+        if self.input_kind not in INPUT_KINDS:
+            raise ValueError(f"input_kind must be one of {INPUT_KINDS}, got {self.input_kind!r}")
+        expected_rank = {"sequence": 2, "image": 3, "vector": 1}[self.input_kind]
+        if len(self.input_shape) != expected_rank:
+            raise ValueError(
+                f"input_shape {self.input_shape} does not fit input_kind {self.input_kind!r}"
+            )
+        if len(self.mutation_weights) != 5 or min(self.mutation_weights) < 0:
+            raise ValueError("mutation_weights must be 5 non-negative numbers")
+        genome_lib.losses_for_task(self.task)
+
+    # ----------------------------------------------------------------- shapes
+    @property
+    def spatial_shape(self) -> tuple[int, ...]:
+        """Spatial dimensions of the input (empty for vectors)."""
+        return () if self.input_kind == "vector" else tuple(self.input_shape[:-1])
+
+    @property
+    def max_channels(self) -> int:
+        """Channel axis of the fixed-shape activation buffer."""
+        if self.input_kind == "vector":
+            return 0
+        channels = max(max(self.tables.conv_widths), self.input_shape[-1])
+        positions = math.prod(self.spatial_shape)
+        return max(channels, math.ceil(max(self.tables.dense_widths) / positions))
+
+    @property
+    def buffer_shape(self) -> tuple[int, ...]:
+        """Shape of one example's activation buffer: spatial maps live in it as
+        ``[*spatial, channels]``; vectors live in its first entries when flattened."""
+        if self.input_kind == "vector":
+            return (max(self.input_shape[0], max(self.tables.dense_widths)),)
+        return (*self.spatial_shape, self.max_channels)
+
+    @property
+    def flat_size(self) -> int:
+        return math.prod(self.buffer_shape)
+
+    @property
+    def max_units(self) -> int:
+        return max(self.tables.dense_widths)
+
+    def block_shapes(self, genome: PathwayGenome) -> dict[str, jnp.ndarray]:
+        """Shape of the activation entering and leaving each block.
+
+        Args:
+          genome: one genome.
+
+        Returns:
+          A dict of arrays with leading axis ``[max_depth + 1]`` (entry ``i`` is
+          the input of block ``i``; the last entry is the input of the read-out):
+          ``lengths`` int32 ``[max_depth + 1, num_spatial]``, ``channels`` int32,
+          ``is_vector`` bool and ``units`` int32 (the width of a vector state).
+        """
+        num_spatial = len(self.spatial_shape)
+        lengths = jnp.asarray(self.spatial_shape, jnp.int32).reshape(num_spatial)
+        if self.input_kind == "vector":
+            channels, is_vector, units = (
+                jnp.int32(0),
+                jnp.bool_(True),
+                jnp.int32(self.input_shape[0]),
+            )
+        else:
+            channels, is_vector, units = (
+                jnp.int32(self.input_shape[-1]),
+                jnp.bool_(False),
+                jnp.int32(0),
+            )
+        states = [(lengths, channels, is_vector, units)]
+        for block in range(self.tables.max_depth):
+            op = genome.operation[block]
+            is_pool = (op == MAX_POOL) | (op == AVG_POOL)
+            lengths = jnp.where(is_pool, lengths // 2, lengths)
+            channels = jnp.where(
+                op == CONV, genome_lib.conv_width(self.tables, genome.width[block]), channels
+            )
+            units = jnp.where(
+                op == DENSE, genome_lib.dense_width(self.tables, genome.width[block]), units
+            )
+            is_vector = is_vector | (op == DENSE)
+            states.append((lengths, channels, is_vector, units))
+        stacked = [jnp.stack(values) for values in zip(*states, strict=True)]
+        return dict(zip(("lengths", "channels", "is_vector", "units"), stacked, strict=True))
+
+    # ------------------------------------------------------------- validity
+    def validity_flags(self, genome: PathwayGenome) -> dict[str, jnp.ndarray]:
+        """Boolean arrays that are all True exactly when ``genome`` is valid.
+
+        Jit-able. Keys name the rule; block rules have shape ``[max_depth]``.
+        """
+        cards = self.tables.gene_cardinalities(self.task)
+        flags = {}
+        for name, cardinality in cards.items():
+            value = getattr(genome, name)
+            flags[f"range:{name}"] = (value >= 0) & (value < cardinality)
+        low, high = self.tables.log10_learning_rate_range
+        lr = genome.log10_learning_rate
+        flags["range:log10_learning_rate"] = jnp.isfinite(lr) & (lr >= low) & (lr <= high)
+        shapes = self.block_shapes(genome)
+        op = genome.operation
+        is_spatial_op = (op == CONV) | (op == MAX_POOL) | (op == AVG_POOL)
+        flags["spatial_after_vector"] = ~(is_spatial_op & shapes["is_vector"][:-1])
+        is_pool = (op == MAX_POOL) | (op == AVG_POOL)
+        if self.spatial_shape:
+            too_small = jnp.any(shapes["lengths"][:-1] < 2, axis=-1)
+        else:
+            too_small = jnp.zeros_like(is_pool)
+        flags["pool_too_small"] = ~(is_pool & too_small)
+        return flags
+
+    def is_valid(self, genome: PathwayGenome) -> jnp.ndarray:
+        """Scalar bool: every validity rule holds. Jit- and vmap-able."""
+        return jnp.all(jnp.stack([jnp.all(f) for f in self.validity_flags(genome).values()]))
+
+    def validate(self, genome: PathwayGenome) -> list[str]:
+        """The reasons ``genome`` is invalid, one readable sentence each (empty if valid)."""
+        flags = jax.device_get(self.validity_flags(genome))
+        reasons = []
+        for name, ok in flags.items():
+            ok = np.asarray(ok)
+            if ok.all():
+                continue
+            where = ""
+            if ok.ndim == 1 and name not in ("range:" + n for n in TRAINING_GENES):
+                where = " in block(s) " + ",".join(str(i) for i in np.flatnonzero(~ok))
+            if name.startswith("range:"):
+                gene = name.split(":", 1)[1]
+                value = np.asarray(getattr(genome, gene)).tolist()
+                reasons.append(f"gene {gene} is out of range{where}: {value}")
+            elif name == "spatial_after_vector":
+                reasons.append(
+                    f"convolution or pooling applied to a vector{where}"
+                    " (spatial blocks must come before dense blocks; vector inputs allow only dense)"
+                )
+            elif name == "pool_too_small":
+                reasons.append(f"pooling would shrink a spatial dimension below 1{where}")
+        return reasons
+
+    # -------------------------------------------------------------- sampling
+    def _random_block_genes(self, key, operation) -> dict[str, jnp.ndarray]:
+        cards = self.tables.gene_cardinalities(self.task)
+        keys = jax.random.split(key, len(BLOCK_GENES))
+        genes = {
+            name: jax.random.randint(k, (), 0, cards[name])
+            for name, k in zip(BLOCK_GENES, keys, strict=True)
+        }
+        genes["operation"] = jnp.asarray(operation, jnp.int32)
+        return genes
+
+    def _random_training_genes(self, key) -> dict[str, jnp.ndarray]:
+        cards = self.tables.gene_cardinalities(self.task)
+        keys = jax.random.split(key, len(TRAINING_GENES))
+        genes = {}
+        for name, k in zip(TRAINING_GENES, keys, strict=True):
+            if name == "log10_learning_rate":
+                low, high = self.tables.log10_learning_rate_range
+                genes[name] = jax.random.uniform(k, (), jnp.float32, low, high)
+            else:
+                genes[name] = jax.random.randint(k, (), 0, cards[name])
+        return genes
+
+    def _random_operation(self, key, spatial: bool):
+        if self.input_kind == "vector" or not spatial:
+            return jnp.int32(DENSE)
+        # Convolutions are drawn more often than the two kinds of pooling.
+        logits = jnp.log(jnp.asarray([0.6, 0.2, 0.2]))
+        return jnp.asarray([CONV, MAX_POOL, AVG_POOL], jnp.int32)[
+            jax.random.categorical(key, logits)
+        ]
+
+    def _propose_random(self, key) -> PathwayGenome:
+        depth = self.tables.max_depth
+        key_spatial, key_dense, key_ops, key_blocks, key_train = jax.random.split(key, 5)
+        max_spatial = 0 if self.input_kind == "vector" else depth
+        num_spatial = jax.random.randint(key_spatial, (), 0, max_spatial + 1)
+        num_dense = jax.random.randint(key_dense, (), 0, depth - num_spatial + 1)
+        slots = jnp.arange(depth)
+        op_keys = jax.random.split(key_ops, depth)
+        spatial_ops = jax.vmap(lambda k: self._random_operation(k, True))(op_keys)
+        ops = jnp.where(
+            slots < num_spatial,
+            spatial_ops,
+            jnp.where(slots < num_spatial + num_dense, DENSE, IDENTITY),
+        )
+        blocks = jax.vmap(self._random_block_genes)(jax.random.split(key_blocks, depth), ops)
+        return PathwayGenome(**blocks, **self._random_training_genes(key_train))
+
+    def linear_model(self, key) -> PathwayGenome:
+        """A depth-0 genome (the read-out alone) with random training genes."""
+        depth = self.tables.max_depth
+        blocks = {name: jnp.zeros((depth,), jnp.int32) for name in BLOCK_GENES}
+        return PathwayGenome(**blocks, **self._random_training_genes(key))
+
+    def sample(self, key) -> PathwayGenome:
+        """A random valid genome: spatial blocks, then dense blocks, then empty slots."""
+        key_proposals, key_fallback = jax.random.split(key)
+        proposals = jax.vmap(self._propose_random)(jax.random.split(key_proposals, NUM_PROPOSALS))
+        return self._first_valid(proposals, self.linear_model(key_fallback))
+
+    def _first_valid(self, proposals: PathwayGenome, fallback: PathwayGenome, ok=None):
+        valid = jax.vmap(self.is_valid)(proposals)
+        if ok is not None:
+            valid = valid & ok
+        index = jnp.argmax(valid)
+        chosen = jax.tree_util.tree_map(lambda leaf: leaf[index], proposals)
+        return jax.tree_util.tree_map(lambda a, b: jnp.where(valid[index], a, b), chosen, fallback)
+
+    # -------------------------------------------------------------- mutation
+    def _change_gene(self, key, value, cardinality):
+        """A different value of an integer gene (the same if it has one value)."""
+        step = jax.random.randint(key, (), 1, max(cardinality, 2))
+        return jnp.where(cardinality > 1, (value + step) % cardinality, value)
+
+    def _step_learning_rate(self, key, genome: PathwayGenome) -> PathwayGenome:
+        low, high = self.tables.log10_learning_rate_range
+        step = 0.5 * jax.random.normal(key, ())
+        new = jnp.clip(genome.log10_learning_rate + step, low, high)
+        return genome.replace(log10_learning_rate=new.astype(jnp.float32))
+
+    def _mutate_block_gene(self, key, genome: PathwayGenome) -> PathwayGenome:
+        key_slot, key_gene, key_value = jax.random.split(key, 3)
+        cards = self.tables.gene_cardinalities(self.task)
+        active = genome.operation != IDENTITY
+        # Prefer active blocks; with none active, any slot.
+        logits = jnp.where(jnp.any(active), jnp.where(active, 0.0, -jnp.inf), 0.0)
+        slot = jax.random.categorical(key_slot, logits)
+        which = jax.random.randint(key_gene, (), 0, len(BLOCK_GENES))
+        changes = {}
+        for index, name in enumerate(BLOCK_GENES):
+            values = getattr(genome, name)
+            new_value = self._change_gene(key_value, values[slot], cards[name])
+            changes[name] = jnp.where(which == index, values.at[slot].set(new_value), values)
+        return genome.replace(**changes)
+
+    def _mutate_training_gene(self, key, genome: PathwayGenome) -> PathwayGenome:
+        key_gene, key_value = jax.random.split(key)
+        cards = self.tables.gene_cardinalities(self.task)
+        which = jax.random.randint(key_gene, (), 0, len(TRAINING_GENES))
+        stepped = self._step_learning_rate(key_value, genome)
+        changes = {}
+        for index, name in enumerate(TRAINING_GENES):
+            values = getattr(genome, name)
+            if name == "log10_learning_rate":
+                new_value = stepped.log10_learning_rate
+            else:
+                new_value = self._change_gene(key_value, values, cards[name])
+            changes[name] = jnp.where(which == index, new_value, values)
+        return genome.replace(**changes)
+
+    def _shift_blocks(self, genome: PathwayGenome, source_slots, new_block=None, new_slot=-1):
+        changes = {}
+        for name in BLOCK_GENES:
+            values = getattr(genome, name)
+            moved = values[source_slots]
+            if new_block is not None:
+                moved = jnp.where(jnp.arange(values.shape[0]) == new_slot, new_block[name], moved)
+            changes[name] = moved
+        return genome.replace(**changes)
+
+    def _insert_block(self, key, genome: PathwayGenome):
+        depth = self.tables.max_depth
+        key_slot, key_op, key_block = jax.random.split(key, 3)
+        slot = jax.random.randint(key_slot, (), 0, depth)
+        slots = jnp.arange(depth)
+        source = jnp.where(slots <= slot, slots, slots - 1)
+        spatial = ~jnp.any((genome.operation == DENSE) & (slots < slot))
+        operation = self._random_operation(key_op, True)
+        operation = jnp.where(spatial, operation, DENSE)
+        block = self._random_block_genes(key_block, operation)
+        fits = genome.operation[depth - 1] == IDENTITY
+        return self._shift_blocks(genome, source, block, slot), fits
+
+    def _remove_block(self, key, genome: PathwayGenome):
+        depth = self.tables.max_depth
+        active = genome.operation != IDENTITY
+        logits = jnp.where(active, 0.0, -jnp.inf)
+        slot = jax.random.categorical(key, jnp.where(jnp.any(active), logits, 0.0))
+        slots = jnp.arange(depth)
+        source = jnp.where(slots < slot, slots, jnp.minimum(slots + 1, depth - 1))
+        empty = {name: jnp.int32(0) for name in BLOCK_GENES}
+        removed = self._shift_blocks(genome, source, empty, jnp.where(slot < depth, depth - 1, -1))
+        return removed, jnp.any(active)
+
+    def _swap_blocks(self, key, genome: PathwayGenome):
+        depth = self.tables.max_depth
+        slot = jax.random.randint(key, (), 0, max(depth - 1, 1))
+        slots = jnp.arange(depth)
+        source = jnp.where(slots == slot, slot + 1, jnp.where(slots == slot + 1, slot, slots))
+        source = jnp.clip(source, 0, depth - 1)
+        swapped = self._shift_blocks(genome, source)
+        differs = jnp.zeros((), bool)
+        for name in BLOCK_GENES:
+            values = getattr(genome, name)
+            differs = differs | (values[slot] != values[jnp.minimum(slot + 1, depth - 1)])
+        return swapped, differs & (depth > 1)
+
+    def _propose_mutation(self, key, genome: PathwayGenome):
+        key_kind, key_change = jax.random.split(key)
+        logits = jnp.log(jnp.asarray(self.mutation_weights, jnp.float32))
+        kind = jax.random.categorical(key_kind, logits)
+        keys = jax.random.split(key_change, 5)
+        candidates = [
+            (self._mutate_block_gene(keys[0], genome), jnp.bool_(True)),
+            (self._mutate_training_gene(keys[1], genome), jnp.bool_(True)),
+            self._insert_block(keys[2], genome),
+            self._remove_block(keys[3], genome),
+            self._swap_blocks(keys[4], genome),
+        ]
+        proposal = candidates[0][0]
+        ok = candidates[0][1]
+        for index, (candidate, candidate_ok) in enumerate(candidates[1:], start=1):
+            proposal = jax.tree_util.tree_map(
+                lambda new, old, i=index: jnp.where(kind == i, new, old), candidate, proposal
+            )
+            ok = jnp.where(kind == index, candidate_ok, ok)
+        return proposal, ok
+
+    def mutate(self, key, genome: PathwayGenome) -> PathwayGenome:
+        """One mutation of a valid genome: a block gene, a training gene, or an
+        insert / remove / swap of blocks, chosen by ``mutation_weights``."""
+        key_proposals, key_fallback = jax.random.split(key)
+        proposals, ok = jax.vmap(self._propose_mutation, in_axes=(0, None))(
+            jax.random.split(key_proposals, NUM_PROPOSALS), genome
+        )
+        return self._first_valid(proposals, self._step_learning_rate(key_fallback, genome), ok)
+
+    def crossover(self, key, first: PathwayGenome, second: PathwayGenome) -> PathwayGenome:
+        """Uniform, block-aligned crossover: each block slot and each training
+        gene comes from either parent; the first parent if no mix is valid."""
+        depth = self.tables.max_depth
+
+        def propose(proposal_key):
+            key_blocks, key_train = jax.random.split(proposal_key)
+            from_second = jax.random.bernoulli(key_blocks, 0.5, (depth,))
+            train_from_second = jax.random.bernoulli(key_train, 0.5, (len(TRAINING_GENES),))
+            genes = {}
+            for name in BLOCK_GENES:
+                genes[name] = jnp.where(from_second, getattr(second, name), getattr(first, name))
+            for index, name in enumerate(TRAINING_GENES):
+                genes[name] = jnp.where(
+                    train_from_second[index], getattr(second, name), getattr(first, name)
+                )
+            return PathwayGenome(**genes)
+
+        proposals = jax.vmap(propose)(jax.random.split(key, NUM_PROPOSALS))
+        return self._first_valid(proposals, first)
+
+    # ----------------------------------------------------------- description
+    def describe(self, genome: PathwayGenome) -> str:
+        """One readable line, e.g. ``conv1d(k5,32)+gelu → dense(10) | adam lr=3.0e-03 ...``."""
+        g = jax.device_get(genome)
+        shapes = jax.device_get(self.block_shapes(genome))
+        suffix = {"sequence": "1d", "image": "2d", "vector": ""}[self.input_kind]
+        parts = []
+        for block in range(self.tables.max_depth):
+            op = int(g.operation[block])
+            if op == IDENTITY:
+                continue
+            if op == CONV:
+                kernel = self.tables.kernel_sizes[int(g.kernel_size[block])]
+                width = int(genome_lib.conv_width(self.tables, int(g.width[block])))
+                text = f"conv{suffix}(k{kernel},{width})"
+            elif op == DENSE:
+                text = f"dense({int(genome_lib.dense_width(self.tables, int(g.width[block])))})"
+            else:
+                text = f"{'max' if op == MAX_POOL else 'avg'}_pool{suffix}"
+            text += f"+{ACTIVATIONS[int(g.activation[block])]}"
+            if NORMALIZATIONS[int(g.normalization[block])] == "layer_norm":
+                text += "+ln"
+            if self.residual_is_active(shapes, g, block):
+                text += "+res"
+            rate = self.tables.dropout_rates[int(g.dropout[block])]
+            if rate > 0:
+                text += f"+drop{rate:g}"
+            parts.append(text)
+        parts.append(f"dense({self.num_outputs})")
+        training = [
+            OPTIMIZERS[int(g.optimizer)],
+            f"lr={10.0 ** float(g.log10_learning_rate):.1e}",
+            SCHEDULES[int(g.schedule)],
+        ]
+        decay = self.tables.weight_decays[int(g.weight_decay)]
+        if decay > 0:
+            training.append(f"wd={decay:.0e}")
+        l1 = self.tables.l1_penalties[int(g.l1_penalty)]
+        if l1 > 0:
+            training.append(f"l1={l1:.0e}")
+        training.append(f"batch={self.tables.batch_sizes[int(g.batch_size)]}")
+        training.append(f"loss={genome_lib.losses_for_task(self.task)[int(g.loss)]}")
+        return " → ".join(parts) + " | " + " ".join(training)
+
+    @staticmethod
+    def residual_is_active(shapes, genome: PathwayGenome, block: int):
+        """A residual gene acts only where a block keeps the shape of its input."""
+        same_shape = (
+            jnp.all(shapes["lengths"][block] == shapes["lengths"][block + 1])
+            & (shapes["channels"][block] == shapes["channels"][block + 1])
+            & (shapes["is_vector"][block] == shapes["is_vector"][block + 1])
+            & (shapes["units"][block] == shapes["units"][block + 1])
+        )
+        op = genome.operation[block]
+        return (genome.residual[block] == 1) & (op != IDENTITY) & same_shape

@@ -1,0 +1,346 @@
+"""The pathway super-network: one fixed-shape function for every genome.
+
+Every example's activation lives in a buffer of shape ``space.buffer_shape``:
+a spatial map ``[*spatial, channels]`` occupies its leading corner and zeros
+elsewhere; a vector of ``units`` entries occupies the first ``units`` entries of
+the flattened buffer. Each block computes all operations (dense, convolution,
+max and average pooling) on the buffer and selects the one its genome names,
+then applies its normalisation, activation, mask, dropout and residual. The
+padding stays exactly zero, so a padded convolution computes the same numbers
+as the same convolution on the unpadded map with ``SAME`` zero padding, and the
+super-network computes the same function as the plain network the genome
+describes (tested against :mod:`pathways_jax.codegen` once it exists, and
+against a hand-written reference in the tests).
+
+Convolutions are computed as patch extraction followed by one matrix product
+(an "im2col" convolution); vmapped over a population this is a batched matmul,
+which XLA:CPU runs much faster than a grouped convolution.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+
+from pathways_jax import genome as genome_lib
+from pathways_jax.genome import AVG_POOL, CONV, DENSE, IDENTITY, MAX_POOL, PathwayGenome
+from pathways_jax.spaces.pathway import PathwaySpace
+
+LAYER_NORM_EPSILON = 1e-6
+# Truncated normal on [-2, 2] has this standard deviation; dividing by it gives
+# the same variance scaling as ``jax.nn.initializers.lecun_normal``.
+_TRUNCATED_NORMAL_STDDEV = 0.87962566103423978
+
+
+ACTIVATION_FUNCTIONS = (
+    jax.nn.relu,
+    lambda x: jax.nn.gelu(x, approximate=False),
+    jnp.tanh,
+    jax.nn.sigmoid,
+    jax.nn.swish,
+    lambda x: x,
+)
+
+
+def _activation(index, x):
+    """The activation of the table that ``index`` (traced int) names."""
+    return jax.lax.switch(
+        jnp.clip(index, 0, len(ACTIVATION_FUNCTIONS) - 1), ACTIVATION_FUNCTIONS, x
+    )
+
+
+def _fan_ins(space: PathwaySpace, genome: PathwayGenome) -> dict[str, jnp.ndarray]:
+    """Fan-in of every kernel of the plain network the genome describes."""
+    shapes = space.block_shapes(genome)
+    kernel = jnp.asarray(space.tables.kernel_sizes, jnp.int32)[genome.kernel_size]
+    num_spatial = len(space.spatial_shape)
+    positions = jnp.prod(shapes["lengths"], axis=-1) if num_spatial else 1
+    flat = jnp.where(shapes["is_vector"], shapes["units"], positions * shapes["channels"])
+    return {
+        "dense": flat[:-1],
+        "conv": kernel**num_spatial * shapes["channels"][:-1],
+        "head": flat[-1],
+    }
+
+
+def init_params(space: PathwaySpace, genome: PathwayGenome, key) -> dict:
+    """Parameters of the super-network for one genome.
+
+    Kernels are lecun-normal (truncated normal, variance ``1 / fan_in``) where
+    ``fan_in`` is that of the plain network the genome describes, so training
+    in the super-network starts from the same distribution as training the
+    exported module. Biases are zero, layer-norm scales one.
+
+    Returns:
+      ``{'blocks': {...}, 'head': {...}}`` with, for ``D = max_depth``,
+      ``F = space.flat_size``, ``U = space.max_units``, ``C = space.max_channels``,
+      ``K = max(kernel_sizes)`` and ``s`` spatial dimensions:
+      ``flatten_kernel [F, U]`` (the kernel of the first dense block, which
+      reads the flattened input map or input vector), ``dense_kernel [D, U, U]``
+      (later dense blocks, which read a vector), ``dense_bias [D, U]``,
+      ``conv_kernel [D, K**s * C, C]``, ``conv_bias [D, C]``,
+      ``norm_scale, norm_bias [D, max(C, U)]``, ``head.kernel [F, O]``, ``head.bias [O]``.
+    """
+    depth = space.tables.max_depth
+    flat, units, channels = space.flat_size, space.max_units, space.max_channels
+    kernel_max = max(space.tables.kernel_sizes)
+    patch = kernel_max ** len(space.spatial_shape) * channels
+    fans = _fan_ins(space, genome)
+    keys = jax.random.split(key, 4)
+    first_dense = _first_dense_blocks(genome)
+    flatten_fan_in = jnp.sum(jnp.where(first_dense, fans["dense"], 0))
+
+    def scaled(k, shape, fan_in):
+        fan_in = jnp.maximum(fan_in, 1).astype(jnp.float32)
+        fan_in = fan_in.reshape(fan_in.shape + (1,) * (len(shape) - fan_in.ndim))
+        noise = jax.random.truncated_normal(k, -2.0, 2.0, shape, jnp.float32)
+        return noise * jnp.sqrt(1.0 / fan_in) / _TRUNCATED_NORMAL_STDDEV
+
+    norm_width = max(channels, units)
+    blocks = {
+        "dense_kernel": scaled(keys[0], (depth, units, units), fans["dense"]),
+        "dense_bias": jnp.zeros((depth, units), jnp.float32),
+        "conv_kernel": scaled(keys[1], (depth, max(patch, 1), max(channels, 1)), fans["conv"]),
+        "conv_bias": jnp.zeros((depth, max(channels, 1)), jnp.float32),
+        "norm_scale": jnp.ones((depth, norm_width), jnp.float32),
+        "norm_bias": jnp.zeros((depth, norm_width), jnp.float32),
+    }
+    flatten = {"kernel": scaled(keys[3], (flat, units), flatten_fan_in)}
+    head = {
+        "kernel": scaled(keys[2], (flat, space.num_outputs), fans["head"]),
+        "bias": jnp.zeros((space.num_outputs,), jnp.float32),
+    }
+    return {"blocks": blocks, "flatten": flatten, "head": head}
+
+
+def _first_dense_blocks(genome: PathwayGenome) -> jnp.ndarray:
+    """``[max_depth]`` bool: the block is the first dense block of the pathway."""
+    is_dense = genome.operation == DENSE
+    return is_dense & (jnp.cumsum(is_dense) == 1)
+
+
+def embed_inputs(space: PathwaySpace, inputs: jnp.ndarray) -> jnp.ndarray:
+    """Place a batch ``[B, *input_shape]`` into buffers ``[B, *buffer_shape]``."""
+    pad = [(0, 0)] * inputs.ndim
+    pad[-1] = (0, space.buffer_shape[-1] - inputs.shape[-1])
+    return jnp.pad(inputs.astype(jnp.float32), pad)
+
+
+def _spatial_mask(space: PathwaySpace, lengths, channels):
+    """``[*spatial, C]`` float mask of the valid corner of a spatial map."""
+    mask = jnp.arange(space.max_channels) < channels
+    for axis, size in enumerate(space.spatial_shape):
+        shape = [1] * len(space.spatial_shape) + [1]
+        shape[axis] = size
+        valid = (jnp.arange(size) < lengths[axis]).reshape(shape)
+        mask = mask & valid
+    return mask.astype(jnp.float32)
+
+
+def _vector_mask(space: PathwaySpace, units):
+    """``[*buffer_shape]`` float mask of the first ``units`` flat entries."""
+    return (jnp.arange(space.flat_size) < units).astype(jnp.float32).reshape(space.buffer_shape)
+
+
+def _conv(space: PathwaySpace, h: jnp.ndarray, kernel: jnp.ndarray, kernel_size: int):
+    """SAME convolution with the centred ``kernel_size`` taps of a max-size kernel.
+
+    Args:
+      h: ``[B, *spatial, C]`` buffer.
+      kernel: ``[K**s * C, C]`` (a ``[*K, C_in, C_out]`` kernel, reshaped).
+      kernel_size: odd, at most ``K``.
+
+    Returns:
+      ``[B, *spatial, C]``. Computed as patches times kernel ("im2col").
+    """
+    kernel_max = max(space.tables.kernel_sizes)
+    num_spatial = len(space.spatial_shape)
+    channels = space.max_channels
+    full = kernel.reshape((kernel_max,) * num_spatial + (channels, channels))
+    start = (kernel_max - kernel_size) // 2
+    taps = full[(slice(start, start + kernel_size),) * num_spatial]
+    half = kernel_size // 2
+    padded = jnp.pad(h, [(0, 0)] + [(half, half)] * num_spatial + [(0, 0)])
+    slices = []
+    for offsets in itertools.product(range(kernel_size), repeat=num_spatial):
+        index = (slice(None),) + tuple(
+            slice(offset, offset + size)
+            for offset, size in zip(offsets, space.spatial_shape, strict=True)
+        )
+        slices.append(padded[index])
+    patches = jnp.concatenate(slices, axis=-1)
+    return patches @ taps.reshape(-1, channels)
+
+
+def _pool(space: PathwaySpace, h: jnp.ndarray, reduce) -> jnp.ndarray:
+    """Window-2, stride-2 pooling over every spatial axis, re-padded to the buffer."""
+    pooled = h
+    for axis, size in enumerate(space.spatial_shape):
+        axis += 1
+        half = size // 2
+        trimmed = jax.lax.slice_in_dim(pooled, 0, 2 * half, axis=axis)
+        shape = trimmed.shape[:axis] + (half, 2) + trimmed.shape[axis + 1 :]
+        pooled = reduce(trimmed.reshape(shape), axis=axis + 1)
+        pad = [(0, 0)] * pooled.ndim
+        pad[axis] = (0, size - half)
+        pooled = jnp.pad(pooled, pad)
+    return pooled
+
+
+def _layer_norm(x, mask, count, scale, bias, axes):
+    """Layer norm over ``axes`` counting only the ``count`` entries where ``mask`` is 1."""
+    count = jnp.maximum(count, 1).astype(jnp.float32)
+    mean = jnp.sum(x * mask, axis=axes, keepdims=True) / count
+    mean_square = jnp.sum(jnp.square(x) * mask, axis=axes, keepdims=True) / count
+    variance = jnp.maximum(mean_square - jnp.square(mean), 0.0)
+    return ((x - mean) * jax.lax.rsqrt(variance + LAYER_NORM_EPSILON) * scale + bias) * mask
+
+
+def _block_operation(space: PathwaySpace, genome, block, p, flatten_kernel, h):
+    """The operation of one block on buffer ``h``; only the chosen branch runs
+    when the genes are not batched (``lax.switch``)."""
+    batch = h.shape[0]
+    units_max = space.max_units
+    units = genome_lib.dense_width(space.tables, genome.width[block])
+    unit_mask = jnp.arange(units_max) < units
+
+    def to_buffer(vector):
+        vector = vector * unit_mask
+        return jnp.pad(vector, ((0, 0), (0, space.flat_size - units_max))).reshape(h.shape)
+
+    def dense_from_map(h):
+        return to_buffer(h.reshape(batch, -1) @ flatten_kernel + p["dense_bias"])
+
+    def dense_from_vector(h):
+        # A vector state holds at most ``units_max`` entries: the other rows of
+        # the kernel meet zeros, so they are skipped.
+        vector = h.reshape(batch, -1)[:, :units_max]
+        return to_buffer(vector @ p["dense_kernel"] + p["dense_bias"])
+
+    branches = [lambda h: h, dense_from_map, dense_from_vector]
+    if space.spatial_shape:
+        for size in space.tables.kernel_sizes:
+            branches.append(
+                lambda h, size=size: _conv(space, h, p["conv_kernel"], size) + p["conv_bias"]
+            )
+        branches += [lambda h: _pool(space, h, jnp.max), lambda h: _pool(space, h, jnp.mean)]
+    op = genome.operation[block]
+    first_dense = _first_dense_blocks(genome)[block]
+    num_kernels = len(space.tables.kernel_sizes)
+    conv_index = 3 + jnp.clip(genome.kernel_size[block], 0, num_kernels - 1)
+    index = jnp.select(
+        [op == DENSE, op == CONV, op == MAX_POOL, op == AVG_POOL],
+        [
+            jnp.where(first_dense, 1, 2),
+            conv_index,
+            3 + num_kernels,
+            4 + num_kernels,
+        ],
+        0,
+    )
+    return jax.lax.switch(jnp.clip(index, 0, len(branches) - 1), branches, h)
+
+
+def apply(
+    space: PathwaySpace,
+    genome: PathwayGenome,
+    params: dict,
+    inputs: jnp.ndarray,
+    *,
+    dropout_key=None,
+) -> jnp.ndarray:
+    """Outputs of one genome's network on a batch.
+
+    Args:
+      space: the pathway space.
+      genome: one genome.
+      params: from :func:`init_params`.
+      inputs: ``[B, *space.input_shape]`` float32.
+      dropout_key: PRNG key to train with dropout; ``None`` for inference.
+
+    Returns:
+      ``[B, num_outputs]`` float32 logits (or predictions for regression).
+    """
+    batch = inputs.shape[0]
+    tables = space.tables
+    shapes = space.block_shapes(genome)
+    dropout_rates = jnp.asarray(tables.dropout_rates, jnp.float32)
+    channel_axes = tuple(range(1 + len(space.spatial_shape), 1 + len(space.buffer_shape)))
+    vector_axes = tuple(range(1, 1 + len(space.buffer_shape)))
+    units_max, channels_max = space.max_units, space.max_channels
+
+    h = embed_inputs(space, inputs)
+    for block in range(tables.max_depth):
+        op = genome.operation[block]
+        p = jax.tree_util.tree_map(lambda leaf, b=block: leaf[b], params["blocks"])
+        out_is_vector = shapes["is_vector"][block + 1]
+        vector_mask = _vector_mask(space, shapes["units"][block + 1])
+        if space.spatial_shape:
+            spatial_mask = _spatial_mask(
+                space, shapes["lengths"][block + 1], shapes["channels"][block + 1]
+            )
+            out_mask = jnp.where(out_is_vector, vector_mask, spatial_mask)
+        else:
+            out_mask = vector_mask
+
+        def transform(h, block=block, op=op, p=p, out_mask=out_mask):
+            flatten_kernel = params["flatten"]["kernel"]
+            y = _block_operation(space, genome, block, p, flatten_kernel, h) * out_mask
+
+            # Layer norm: over channels of a spatial map, over the units of a vector.
+            def vector_norm(y):
+                scale = _flat_param(space, p["norm_scale"][:units_max])
+                bias = _flat_param(space, p["norm_bias"][:units_max])
+                count = shapes["units"][block + 1]
+                return _layer_norm(y, out_mask, count, scale, bias, vector_axes)
+
+            def map_norm(y):
+                scale, bias = p["norm_scale"][:channels_max], p["norm_bias"][:channels_max]
+                count = shapes["channels"][block + 1]
+                return _layer_norm(y, out_mask, count, scale, bias, channel_axes)
+
+            norm_index = jnp.where(genome.normalization[block] == 1, 1 + out_is_vector, 0)
+            norms = [lambda y: y, map_norm if space.spatial_shape else vector_norm, vector_norm]
+            y = jax.lax.switch(norm_index, norms, y)
+            y = _activation(genome.activation[block], y) * out_mask
+            if dropout_key is not None:
+                rate = dropout_rates[genome.dropout[block]]
+
+                def dropout(y):
+                    key = jax.random.fold_in(dropout_key, block)
+                    keep = jax.random.bernoulli(key, 1.0 - rate, y.shape)
+                    return jnp.where(keep, y / (1.0 - rate), 0.0)
+
+                y = jax.lax.cond(rate > 0, dropout, lambda y: y, y)
+            residual = PathwaySpace.residual_is_active(shapes, genome, block)
+            return jnp.where(residual, y + h, y)
+
+        h = jax.lax.cond(op == IDENTITY, lambda h: h, transform, h)
+
+    flat = h.reshape(batch, space.flat_size)
+    return flat @ params["head"]["kernel"] + params["head"]["bias"]
+
+
+def _flat_param(space: PathwaySpace, values: jnp.ndarray) -> jnp.ndarray:
+    """A ``[U]`` per-unit parameter laid out over the flattened buffer."""
+    padded = jnp.pad(values, (0, space.flat_size - values.shape[0]))
+    return padded.reshape(space.buffer_shape)
+
+
+def count_parameters(space: PathwaySpace, genome: PathwayGenome) -> jnp.ndarray:
+    """Number of parameters of the plain network the genome describes (int32)."""
+    shapes = space.block_shapes(genome)
+    fans = _fan_ins(space, genome)
+    total = jnp.int32(0)
+    for block in range(space.tables.max_depth):
+        op = genome.operation[block]
+        units = shapes["units"][block + 1]
+        channels = shapes["channels"][block + 1]
+        total += jnp.where(op == DENSE, fans["dense"][block] * units + units, 0)
+        total += jnp.where(op == CONV, fans["conv"][block] * channels + channels, 0)
+        norm_width = jnp.where(shapes["is_vector"][block + 1], units, channels)
+        total += jnp.where((op != IDENTITY) & (genome.normalization[block] == 1), 2 * norm_width, 0)
+    total += fans["head"] * space.num_outputs + space.num_outputs
+    return total
