@@ -3,7 +3,10 @@
 A population program maps a per-candidate function over a leading population
 axis of size ``N``: candidates are split over a one-axis device mesh (axis
 ``'pop'``) and, inside a device, processed in chunks of ``vmap_width``
-candidates (``vmap`` within a chunk, ``lax.map`` over chunks). Because each
+candidates (``vmap`` within a chunk, ``lax.map`` over chunks). With
+``vmap_width=1`` (the default of a search) candidates run one after another
+inside the program, so each runs only the branches its genes choose; wider
+chunks batch candidates but run every branch of every block. Because each
 candidate is always computed by the same vmapped chunk program, results do not
 depend on the number of devices: 1, 2 or 4 devices give the same numbers bit
 for bit. ``N`` must be a multiple of ``num_devices * vmap_width``; use
@@ -59,6 +62,11 @@ def _chunked(per_candidate: Callable, vmap_width: int, num_mapped: int) -> Calla
 
     def local(*args):
         mapped, shared = args[:num_mapped], args[num_mapped:]
+        if vmap_width == 1:
+            # No vmap at all: under vmap, lax.cond and lax.switch on per-candidate
+            # genes become selects that run every branch; unbatched, only the
+            # branch a candidate's genes choose runs.
+            return jax.lax.map(lambda m: per_candidate(*m, *shared), mapped)
         local_size = jax.tree_util.tree_leaves(mapped)[0].shape[0]
         chunks = local_size // vmap_width
         reshape = lambda leaf: leaf.reshape(chunks, vmap_width, *leaf.shape[1:])

@@ -285,7 +285,7 @@ def apply(
         else:
             out_mask = vector_mask
 
-        def transform(h, block=block, op=op, p=p, out_mask=out_mask):
+        def transform(h, block=block, p=p, out_mask=out_mask, out_is_vector=out_is_vector):
             flatten_kernel = params["flatten"]["kernel"]
             y = _block_operation(space, genome, block, p, flatten_kernel, h) * out_mask
 

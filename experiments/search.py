@@ -1,0 +1,53 @@
+r"""Evolve model pathways: the search command.
+
+    python experiments/search.py --config=configs/mnist1d.py --workdir=runs/mnist1d
+    python experiments/search.py --config=configs/digits.py --workdir=runs/digits \
+        --config.budget.evaluations=200 --config.parallel.backend=pmap
+
+Writes config.json, metrics.jsonl, history.jsonl, best/genome.json and
+summary.json into the workdir. Fake several CPU devices with
+``JAX_NUM_CPU_DEVICES=N`` set before the command.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", None, "Search config file (a get_config() module).", lock_config=True
+)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Directory the run writes into.")
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace a run already in --workdir.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    # Imported here so that --helpfull and flag errors do not start JAX.
+    from pathways_jax import search
+    from pathways_jax.config import ConfigError
+    from pathways_jax.data import DataError
+
+    logging.set_verbosity(logging.INFO)
+    try:
+        summary = search.run_search(_CONFIG.value, _WORKDIR.value, overwrite=_OVERWRITE.value)
+    except (ConfigError, DataError, search.WorkdirError) as error:
+        print(f"search.py: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except RuntimeError as error:
+        print(f"search.py: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    final = summary["final"]
+    print(f"Best pathway: {summary['best_description']}")
+    print("Validation after retraining:", json.dumps(final["validation"], sort_keys=True))
+    print("Test (evaluated once):", json.dumps(final["test"], sort_keys=True))
+    print(f"Results: {_WORKDIR.value}")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,227 @@
+"""The search configuration: every key with its default, and its checks.
+
+Config files in ``configs/`` start from :func:`default_config` and change what
+their experiment needs; ``--config.KEY=VALUE`` overrides any key. Every check
+raises :class:`ConfigError` with a one-line message naming the key.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+from pathways_jax import data, parallel
+from pathways_jax.genome import GeneTables
+from pathways_jax.spaces.pathway import DEFAULT_MUTATION_WEIGHTS
+
+STRATEGY_NAMES = ("regularized", "tournament")
+
+
+class ConfigError(ValueError):
+    """A config value is missing or out of range (the message names the key)."""
+
+
+def default_config() -> ml_collections.ConfigDict:
+    """All keys of a search config with their defaults (an MNIST-1D search)."""
+    tables = GeneTables()
+    config = ml_collections.ConfigDict()
+    config.seed = 0
+    config.dataset = data.default_dataset_config()
+
+    config.space = ml_collections.ConfigDict()
+    config.space.max_depth = tables.max_depth
+    config.space.conv_widths = tables.conv_widths
+    config.space.dense_widths = tables.dense_widths
+    config.space.kernel_sizes = tables.kernel_sizes
+    config.space.dropout_rates = tables.dropout_rates
+    config.space.batch_sizes = tables.batch_sizes
+    config.space.weight_decays = tables.weight_decays
+    config.space.l1_penalties = tables.l1_penalties
+    config.space.log10_learning_rate_min = tables.log10_learning_rate_range[0]
+    config.space.log10_learning_rate_max = tables.log10_learning_rate_range[1]
+    config.space.mutation_weights = DEFAULT_MUTATION_WEIGHTS
+
+    config.strategy = ml_collections.ConfigDict()
+    config.strategy.name = "regularized"
+    config.strategy.population_size = 16
+    config.strategy.sample_size = 4
+    config.strategy.crossover_probability = 0.0
+
+    config.budget = ml_collections.ConfigDict()
+    config.budget.evaluations = 64  # Candidates trained, the initial population included.
+
+    config.train = ml_collections.ConfigDict()
+    config.train.steps = 500  # Optimisation steps per candidate during the search.
+    config.train.eval_chunk = 500  # Validation examples evaluated at once.
+
+    config.final = ml_collections.ConfigDict()
+    config.final.steps = 2000  # Steps to retrain the best pathway before its test.
+
+    config.parallel = ml_collections.ConfigDict()
+    config.parallel.backend = "shard_map"  # 'shard_map' or 'pmap'.
+    config.parallel.num_devices = 0  # 0: every local device.
+    config.parallel.round_size = 8  # Candidates trained per round (the training slots).
+    config.parallel.vmap_width = 1  # Candidates vmapped together inside a device.
+    return config
+
+
+def _require(condition: bool, key: str, value, expected: str) -> None:
+    if not condition:
+        raise ConfigError(f"config.{key}={value!r} is invalid: expected {expected}")
+
+
+def _positive_ints(values) -> bool:
+    try:
+        return len(values) > 0 and all(int(v) == v and v > 0 for v in values)
+    except TypeError:
+        return False
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+    """Raise :class:`ConfigError` naming the first key whose value is unusable."""
+    for section in ("dataset", "space", "strategy", "budget", "train", "final", "parallel"):
+        if section not in config:
+            raise ConfigError(
+                f"config.{section} is missing; start from pathways_jax.config.default_config()"
+            )
+    _require(
+        isinstance(config.seed, int) and config.seed >= 0, "seed", config.seed, "an integer >= 0"
+    )
+    space = config.space
+    _require(
+        isinstance(space.max_depth, int) and 1 <= space.max_depth <= 16,
+        "space.max_depth",
+        space.max_depth,
+        "an integer in [1, 16]",
+    )
+    for key in ("conv_widths", "dense_widths", "batch_sizes"):
+        _require(
+            _positive_ints(space[key]),
+            f"space.{key}",
+            space[key],
+            "a non-empty tuple of positive integers",
+        )
+    kernels = space.kernel_sizes
+    _require(
+        _positive_ints(kernels) and all(k % 2 == 1 for k in kernels),
+        "space.kernel_sizes",
+        kernels,
+        "a non-empty tuple of odd positive integers",
+    )
+    _require(
+        len(space.dropout_rates) > 0 and all(0 <= r < 1 for r in space.dropout_rates),
+        "space.dropout_rates",
+        space.dropout_rates,
+        "a non-empty tuple of rates in [0, 1)",
+    )
+    for key in ("weight_decays", "l1_penalties"):
+        _require(
+            len(space[key]) > 0 and all(v >= 0 for v in space[key]),
+            f"space.{key}",
+            space[key],
+            "a non-empty tuple of numbers >= 0",
+        )
+    low, high = space.log10_learning_rate_min, space.log10_learning_rate_max
+    _require(
+        -10 <= low <= high <= 1,
+        "space.log10_learning_rate_min",
+        low,
+        f"-10 <= min <= max={high} <= 1",
+    )
+    weights = tuple(space.mutation_weights)
+    _require(
+        len(weights) == 5 and min(weights) >= 0 and sum(weights) > 0,
+        "space.mutation_weights",
+        weights,
+        "5 weights >= 0 (block gene, training gene, insert, remove, swap), not all 0",
+    )
+    strategy = config.strategy
+    _require(
+        strategy.name in STRATEGY_NAMES, "strategy.name", strategy.name, f"one of {STRATEGY_NAMES}"
+    )
+    _require(
+        isinstance(strategy.population_size, int) and strategy.population_size >= 2,
+        "strategy.population_size",
+        strategy.population_size,
+        "an integer >= 2",
+    )
+    _require(
+        isinstance(strategy.sample_size, int)
+        and 1 <= strategy.sample_size <= strategy.population_size,
+        "strategy.sample_size",
+        strategy.sample_size,
+        f"an integer in [1, strategy.population_size={strategy.population_size}]",
+    )
+    _require(
+        0 <= strategy.crossover_probability <= 1,
+        "strategy.crossover_probability",
+        strategy.crossover_probability,
+        "a probability in [0, 1]",
+    )
+    _require(
+        isinstance(config.budget.evaluations, int) and config.budget.evaluations >= 1,
+        "budget.evaluations",
+        config.budget.evaluations,
+        "an integer >= 1",
+    )
+    _require(
+        isinstance(config.train.steps, int) and config.train.steps >= 1,
+        "train.steps",
+        config.train.steps,
+        "an integer >= 1",
+    )
+    _require(
+        isinstance(config.train.eval_chunk, int) and config.train.eval_chunk >= 1,
+        "train.eval_chunk",
+        config.train.eval_chunk,
+        "an integer >= 1",
+    )
+    _require(
+        isinstance(config.final.steps, int) and config.final.steps >= 0,
+        "final.steps",
+        config.final.steps,
+        "an integer >= 0 (0 skips retraining)",
+    )
+    par = config.parallel
+    _require(
+        par.backend in parallel.BACKENDS,
+        "parallel.backend",
+        par.backend,
+        f"one of {parallel.BACKENDS}",
+    )
+    _require(
+        isinstance(par.num_devices, int) and par.num_devices >= 0,
+        "parallel.num_devices",
+        par.num_devices,
+        "an integer >= 0 (0: all devices)",
+    )
+    _require(
+        isinstance(par.round_size, int) and par.round_size >= 1,
+        "parallel.round_size",
+        par.round_size,
+        "an integer >= 1",
+    )
+    _require(
+        isinstance(par.vmap_width, int) and par.vmap_width >= 1,
+        "parallel.vmap_width",
+        par.vmap_width,
+        "an integer >= 1",
+    )
+
+
+def gene_tables(config: ml_collections.ConfigDict) -> GeneTables:
+    """The :class:`GeneTables` of ``config.space``."""
+    space = config.space
+    return GeneTables(
+        max_depth=int(space.max_depth),
+        conv_widths=tuple(int(v) for v in space.conv_widths),
+        dense_widths=tuple(int(v) for v in space.dense_widths),
+        kernel_sizes=tuple(int(v) for v in space.kernel_sizes),
+        dropout_rates=tuple(float(v) for v in space.dropout_rates),
+        batch_sizes=tuple(int(v) for v in space.batch_sizes),
+        weight_decays=tuple(float(v) for v in space.weight_decays),
+        l1_penalties=tuple(float(v) for v in space.l1_penalties),
+        log10_learning_rate_range=(
+            float(space.log10_learning_rate_min),
+            float(space.log10_learning_rate_max),
+        ),
+    )
