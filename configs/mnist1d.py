@@ -18,13 +18,14 @@ def get_config():
     config.space.conv_widths = (8, 16, 32)
     config.space.dense_widths = (32, 64, 128)
     config.space.kernel_sizes = (3, 5)
-    config.space.batch_sizes = (16, 32, 64)
-    config.space.log10_learning_rate_min = -3.5
+    config.space.batch_sizes = (32, 64)
+    config.space.dropout_rates = (0.0, 0.1)
+    config.space.log10_learning_rate_min = -3.0
     config.space.log10_learning_rate_max = -1.5
     config.strategy.population_size = 16
     config.strategy.sample_size = 4
-    config.budget.evaluations = 64
-    config.train.steps = 500
+    config.budget.evaluations = 128
+    config.train.steps = 400
     config.final.steps = 3000
     config.parallel.round_size = 8
     return config

@@ -30,12 +30,14 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     # Imported here so that --helpfull and flag errors do not start JAX.
     from pathways_jax import search
+    from pathways_jax.cli import load_config_or_exit
     from pathways_jax.config import ConfigError
     from pathways_jax.data import DataError
 
+    config = load_config_or_exit(_CONFIG)
     logging.set_verbosity(logging.INFO)
     try:
-        summary = search.run_search(_CONFIG.value, _WORKDIR.value, overwrite=_OVERWRITE.value)
+        summary = search.run_search(config, _WORKDIR.value, overwrite=_OVERWRITE.value)
     except (ConfigError, DataError, search.WorkdirError) as error:
         print(f"search.py: error: {error}", file=sys.stderr)
         sys.exit(2)
@@ -50,4 +52,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    from pathways_jax.cli import parse_flags
+
+    app.run(main, flags_parser=parse_flags)

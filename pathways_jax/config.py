@@ -54,7 +54,8 @@ def default_config() -> ml_collections.ConfigDict:
     config.train.eval_chunk = 500  # Validation examples evaluated at once.
 
     config.final = ml_collections.ConfigDict()
-    config.final.steps = 2000  # Steps to retrain the best pathway before its test.
+    config.final.steps = 2000  # Steps to retrain the best pathways before the test.
+    config.final.top_k = 2  # Best candidates retrained; the best on validation is tested.
 
     config.parallel = ml_collections.ConfigDict()
     config.parallel.backend = "shard_map"  # 'shard_map' or 'pmap'.
@@ -180,6 +181,12 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "final.steps",
         config.final.steps,
         "an integer >= 0 (0 skips retraining)",
+    )
+    _require(
+        isinstance(config.final.top_k, int) and config.final.top_k >= 1,
+        "final.top_k",
+        config.final.top_k,
+        "an integer >= 1",
     )
     par = config.parallel
     _require(

@@ -93,13 +93,39 @@ class PopulationProgram:
     def compilations(self) -> int:
         return self.trace_counter.count
 
-    def __call__(self, genomes, keys, train_inputs, train_targets, eval_sets):
-        count = genome.population_size(genomes)
+    def _map(self, fn, mapped, *shared):
+        count = genome.population_size(mapped[0])
         size = parallel.padded_size(count, self.mesh.devices.size, self.vmap_width)
-        padded = parallel.pad_population((genomes, keys), size)
-        outputs = self._run(*padded, train_inputs, train_targets, eval_sets)
+        outputs = fn(*parallel.pad_population(mapped, size), *shared)
         outputs = jax.device_get(outputs)
         return jax.tree_util.tree_map(lambda leaf: np.asarray(leaf)[:count], outputs)
+
+    def __call__(self, genomes, keys, train_inputs, train_targets, eval_sets):
+        """Train and evaluate ``genomes [n]``: host metrics with leading axis ``n``."""
+        return self._map(self._run, (genomes, keys), train_inputs, train_targets, eval_sets)
+
+    def train(self, genomes, keys, train_inputs, train_targets):
+        """Trained super-network parameters of ``genomes [n]`` (host pytree, leading ``n``)."""
+        if not hasattr(self, "_train"):
+            settings = trainer.TrainSettings(steps=self.steps)
+            per_candidate = lambda g, k, x, y: trainer.train(self.space, settings, g, k, x, y)[0]
+            self._train = parallel.population_map(
+                per_candidate, mesh=self.mesh, backend=self.backend, vmap_width=self.vmap_width
+            )
+        return self._map(self._train, (genomes, keys), train_inputs, train_targets)
+
+    def evaluate(self, genomes, params, eval_set):
+        """Metrics of trained ``params`` of ``genomes [n]`` on one eval set."""
+        if not hasattr(self, "_evaluate"):
+            per_candidate = lambda g, p, e: trainer.evaluate_params(self.space, g, p, e)
+            self._evaluate = parallel.population_map(
+                per_candidate, mesh=self.mesh, backend=self.backend, vmap_width=self.vmap_width
+            )
+        metrics = self._map(self._evaluate, (genomes, params), eval_set)
+        return {
+            name: np.where(np.isfinite(v), v, -np.inf) if name == "fitness" else v
+            for name, v in metrics.items()
+        }
 
 
 def candidate_keys(base_key, ids: np.ndarray):
@@ -187,6 +213,7 @@ def run_search(config: ml_collections.ConfigDict, workdir: str, overwrite: bool 
     metrics_writer = records.JsonLinesWriter(os.path.join(workdir, records.METRICS_FILE))
     history_writer = records.JsonLinesWriter(os.path.join(workdir, records.HISTORY_FILE))
     best = {"fitness": -np.inf, "id": -1, "genes": None, "description": "", "metrics": None}
+    finalists = []  # (fitness, id, record) of the best candidates, for retraining.
     budget = config.budget.evaluations
     num_rounds = -(-budget // config.parallel.round_size)
     evaluated = 0
@@ -220,6 +247,7 @@ def run_search(config: ml_collections.ConfigDict, workdir: str, overwrite: bool 
                     "metrics": _metric_record(metrics, index, space.task),
                 }
                 lines.append(record)
+                finalists.append((record["metrics"]["fitness"], -record["id"], record))
                 if record["metrics"]["fitness"] > best["fitness"]:
                     best = {
                         "fitness": record["metrics"]["fitness"],
@@ -229,6 +257,8 @@ def run_search(config: ml_collections.ConfigDict, workdir: str, overwrite: bool 
                         "metrics": record["metrics"],
                     }
             history_writer.write(lines)
+            finalists = sorted(finalists, key=lambda item: item[:2], reverse=True)
+            finalists = finalists[: config.final.top_k]
             evaluated += num_real
             elapsed = time.perf_counter() - start
             round_seconds = time.perf_counter() - round_start
@@ -267,14 +297,23 @@ def run_search(config: ml_collections.ConfigDict, workdir: str, overwrite: bool 
             "every candidate diverged (loss became NaN or infinite); lower "
             "space.log10_learning_rate_max or check the data scaling"
         )
-    best_genome = genome.genome_from_json(best["genes"], space.tables.max_depth)
+    candidates = [record for _, _, record in finalists]
+    final, chosen = retrain_best(config, space, mesh, candidates, final_key, dataset)
+    best = {
+        "fitness": chosen["metrics"]["fitness"],
+        "id": chosen["id"],
+        "genes": chosen["genome"],
+        "description": chosen["description"],
+        "metrics": chosen["metrics"],
+    }
     records.write_json(
         os.path.join(workdir, records.BEST_GENOME_FILE),
         {
             "id": best["id"],
             "description": best["description"],
             "genome": best["genes"],
-            "validation": best["metrics"],
+            "search_validation": best["metrics"],
+            "final": final,
             "space": {
                 "tables": dataclasses.asdict(space.tables),
                 "input_kind": space.input_kind,
@@ -284,7 +323,6 @@ def run_search(config: ml_collections.ConfigDict, workdir: str, overwrite: bool 
             },
         },
     )
-    final = retrain_best(config, space, mesh, best_genome, best["id"], final_key, dataset)
     search_compilations = program.compilations
     total_compilations, compile_seconds = compilations.backend_compilations()
     summary = {
@@ -304,22 +342,39 @@ def run_search(config: ml_collections.ConfigDict, workdir: str, overwrite: bool 
     return summary
 
 
-def retrain_best(config, space, mesh, best_genome, best_id, final_key, dataset) -> dict:
-    """Retrain the best pathway for ``config.final.steps`` and evaluate it on the
-    validation split and, once, on the test split."""
+def retrain_best(config, space, mesh, candidates, final_key, dataset) -> tuple[dict, dict]:
+    """Retrain the best candidates (history records) for ``config.final.steps``,
+    choose the one with the best validation fitness, and evaluate only that one,
+    once, on the test split.
+
+    Returns:
+      ``(final, chosen)``: the final metrics and the chosen history record.
+    """
     steps = config.final.steps or config.train.steps
     program = PopulationProgram(space, steps, mesh, config.parallel.backend, 1)
     validation = trainer.make_eval_set(dataset.x_val, dataset.y_val, config.train.eval_chunk)
     test = trainer.make_eval_set(dataset.x_test, dataset.y_test, config.train.eval_chunk)
-    population = genome.stack_genomes([best_genome])
-    metrics = program(
+    max_depth = space.tables.max_depth
+    population = genome.stack_genomes(
+        [genome.genome_from_json(record["genome"], max_depth) for record in candidates]
+    )
+    ids = np.asarray([record["id"] for record in candidates])
+    trained = program.train(
         population,
-        candidate_keys(final_key, np.asarray([best_id])),
+        candidate_keys(final_key, ids),
         jnp.asarray(dataset.x_train),
         jnp.asarray(dataset.y_train),
-        (validation, test),
     )
-    result = {"steps": steps, "diverged": bool(metrics["diverged"][0])}
-    for name, evaluated in zip(("validation", "test"), metrics["eval"], strict=True):
-        result[name] = {metric: float(values[0]) for metric, values in evaluated.items()}
-    return result
+    validation_metrics = program.evaluate(population, trained, validation)
+    chosen = int(np.argmax(validation_metrics["fitness"]))
+    one = lambda tree: jax.tree_util.tree_map(lambda leaf: leaf[chosen : chosen + 1], tree)
+    test_metrics = program.evaluate(one(population), one(trained), test)
+    final = {
+        "steps": steps,
+        "retrained_ids": ids.tolist(),
+        "retrained_validation_fitness": validation_metrics["fitness"].tolist(),
+        "diverged": bool(not np.isfinite(validation_metrics["fitness"][chosen])),
+        "validation": {name: float(values[chosen]) for name, values in validation_metrics.items()},
+        "test": {name: float(values[0]) for name, values in test_metrics.items()},
+    }
+    return final, candidates[chosen]

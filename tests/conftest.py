@@ -1,0 +1,40 @@
+"""Shared fixtures: small spaces whose compiled functions are reused by many tests."""
+
+import os
+
+# Tests in this process use one CPU device; multi-device tests start subprocesses.
+os.environ.setdefault("PATHWAYS_JAX_CACHE", "")
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+from pathways_jax.genome import GeneTables  # noqa: E402
+from pathways_jax.spaces.pathway import PathwaySpace  # noqa: E402
+
+SMALL_TABLES = GeneTables(
+    max_depth=4,
+    conv_widths=(4, 8),
+    dense_widths=(8, 16),
+    kernel_sizes=(3, 5),
+    batch_sizes=(8, 16),
+)
+
+
+@pytest.fixture(scope="session")
+def sequence_space() -> PathwaySpace:
+    return PathwaySpace(SMALL_TABLES, "sequence", (12, 1), "classification", 3)
+
+
+@pytest.fixture(scope="session")
+def vector_space() -> PathwaySpace:
+    return PathwaySpace(SMALL_TABLES, "vector", (5,), "regression", 1)
+
+
+@pytest.fixture(scope="session")
+def image_space() -> PathwaySpace:
+    return PathwaySpace(SMALL_TABLES, "image", (6, 6, 1), "classification", 4)
+
+
+def first(tree):
+    """Member 0 of a population."""
+    return jax.tree_util.tree_map(lambda leaf: leaf[0], tree)
