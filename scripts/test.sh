@@ -5,4 +5,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/_env.sh" test
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 # Tests that need several devices start their own processes with JAX_NUM_CPU_DEVICES.
-.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist load "$@"

@@ -1,9 +1,15 @@
 """Shared fixtures: small spaces whose compiled functions are reused by many tests."""
 
 import os
+import tempfile
 
 # Tests in this process use one CPU device; multi-device tests start subprocesses.
-os.environ.setdefault("PATHWAYS_JAX_CACHE", "")
+_CACHE_ROOT = os.path.join(tempfile.gettempdir(), "pathways_jax_test_cache")
+os.environ.setdefault("PATHWAYS_JAX_CACHE", os.path.join(_CACHE_ROOT, "data"))
+# Compilation dominates the suite's time: share compiled programs between test
+# processes and the search subprocesses they start (same program, same binary).
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(_CACHE_ROOT, "xla"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

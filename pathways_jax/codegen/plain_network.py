@@ -58,6 +58,22 @@ def _state_shape(shapes: dict, index: int) -> tuple[int, ...]:
     return (*lengths, int(shapes["channels"][index]))
 
 
+@functools.lru_cache(maxsize=32)
+def _analyse(space: PathwaySpace):
+    """A jitted genome → (is_valid, block_shapes, ``[max_depth]`` residual acts)."""
+
+    def analyse(genome: PathwayGenome):
+        shapes = space.block_shapes(genome)
+        residual = [
+            space.residual_is_active(shapes, genome, block)
+            for block in range(space.tables.max_depth)
+        ]
+        residual = jnp.stack(residual) if residual else jnp.zeros((0,), bool)
+        return space.is_valid(genome), shapes, residual
+
+    return jax.jit(analyse)
+
+
 def decode_blocks(space: PathwaySpace, genome: PathwayGenome) -> list[dict[str, Any]]:
     """The active blocks of one valid genome as plain Python values (host side).
 
@@ -75,11 +91,10 @@ def decode_blocks(space: PathwaySpace, genome: PathwayGenome) -> list[dict[str, 
     Raises:
       ValueError: the genome is invalid for ``space``.
     """
-    reasons = space.validate(genome)
-    if reasons:
-        raise ValueError("invalid genome: " + "; ".join(reasons))
+    valid, shapes, residual = jax.device_get(_analyse(space)(genome))
+    if not valid:
+        raise ValueError("invalid genome: " + "; ".join(space.validate(genome)))
     genes = jax.device_get(genome)
-    shapes = jax.device_get(space.block_shapes(genome))
     tables = space.tables
     blocks = []
     seen_dense = False
@@ -101,7 +116,7 @@ def decode_blocks(space: PathwaySpace, genome: PathwayGenome) -> list[dict[str, 
                 "kernel": tables.kernel_sizes[int(genes.kernel_size[slot])] if op == CONV else None,
                 "activation": ACTIVATIONS[int(genes.activation[slot])],
                 "norm": NORMALIZATIONS[int(genes.normalization[slot])],
-                "residual": bool(space.residual_is_active(shapes, genes, slot)),
+                "residual": bool(residual[slot]),
                 "dropout": float(tables.dropout_rates[int(genes.dropout[slot])]),
                 "first_dense": op == DENSE and not seen_dense,
                 "in_shape": _state_shape(shapes, slot),
