@@ -1,0 +1,1 @@
+"""What a run writes and measures: records in the workdir, compile counters."""
