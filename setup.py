@@ -25,9 +25,18 @@ setup(
         "ml_collections>=0.1.1",
         "mnist1d>=0.0.2",
         "scikit-learn>=1.3",
+        "orbax-checkpoint>=0.11",
+        "tensorboardX>=2.6",
+        "matplotlib>=3.7",
     ],
     extras_require={
-        "test": ["pytest>=8.0", "pytest-xdist>=3.5", "hypothesis>=6.100", "ruff>=0.6"],
+        "test": [
+            "pytest>=8.0",
+            "pytest-xdist>=3.5",
+            "hypothesis>=6.100",
+            "ruff>=0.6",
+            "tensorboard>=2.16",
+        ],
         "torch": ["torch>=2.3"],
     },
     classifiers=[

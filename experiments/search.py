@@ -4,9 +4,11 @@ r"""Evolve model pathways: the search command.
     python experiments/search.py --config=configs/digits.py --workdir=runs/digits \
         --config.budget.evaluations=200 --config.parallel.backend=pmap
 
-Writes config.json, metrics.jsonl, history.jsonl, best/genome.json and
-summary.json into the workdir. Fake several CPU devices with
-``JAX_NUM_CPU_DEVICES=N`` set before the command.
+Writes config.json, metrics.jsonl, history.jsonl, checkpoints/, tensorboard/,
+best/genome.json, summary.json, plots/ and report.md into the workdir. Running
+the command again on the same workdir resumes the run from its last checkpoint
+(SIGTERM or Ctrl-C saves one and stops); ``--overwrite`` starts afresh. Fake
+several CPU devices with ``JAX_NUM_CPU_DEVICES=N`` set before the command.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Search config file (a get_config() module).", lock_config=True
 )
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory the run writes into.")
-_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace a run already in --workdir.")
+_OVERWRITE = flags.DEFINE_bool(
+    "overwrite", False, "Start afresh, replacing a run already in --workdir (else it is resumed)."
+)
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -33,14 +37,19 @@ def main(argv):
     from pathways_jax.cli import load_config_or_exit
     from pathways_jax.config import ConfigError
     from pathways_jax.data import DataError
+    from pathways_jax.runs.checkpoints import CheckpointError
+    from pathways_jax.runs.preemption import SearchInterrupted
 
     config = load_config_or_exit(_CONFIG)
     logging.set_verbosity(logging.INFO)
     try:
         summary = search.run_search(config, _WORKDIR.value, overwrite=_OVERWRITE.value)
-    except (ConfigError, DataError, search.WorkdirError) as error:
+    except (ConfigError, DataError, search.WorkdirError, CheckpointError) as error:
         print(f"search.py: error: {error}", file=sys.stderr)
         sys.exit(2)
+    except SearchInterrupted as stopped:
+        print(f"search.py: {stopped}", file=sys.stderr)
+        sys.exit(128 + stopped.signal_number if stopped.signal_number else 3)
     except RuntimeError as error:
         print(f"search.py: error: {error}", file=sys.stderr)
         sys.exit(1)

@@ -62,6 +62,15 @@ def default_config() -> ml_collections.ConfigDict:
     config.parallel.num_devices = 0  # 0: every local device.
     config.parallel.round_size = 8  # Candidates trained per round (the training slots).
     config.parallel.vmap_width = 1  # Candidates vmapped together inside a device.
+
+    config.checkpoint = ml_collections.ConfigDict()
+    config.checkpoint.every_rounds = 10  # Save the search state every N rounds (and at the end).
+    config.checkpoint.keep = 3  # Checkpoints kept; older ones are deleted.
+
+    config.progress = ml_collections.ConfigDict()
+    config.progress.log_every_seconds = 10.0  # Log line interval when output is not a terminal.
+    config.progress.bar = True  # A progress bar on an interactive terminal.
+    config.progress.report = True  # Plots and report.md at the end of the search.
     return config
 
 
@@ -79,7 +88,17 @@ def _positive_ints(values) -> bool:
 
 def check_config(config: ml_collections.ConfigDict) -> None:
     """Raise :class:`ConfigError` naming the first key whose value is unusable."""
-    for section in ("dataset", "space", "strategy", "budget", "train", "final", "parallel"):
+    for section in (
+        "dataset",
+        "space",
+        "strategy",
+        "budget",
+        "train",
+        "final",
+        "parallel",
+        "checkpoint",
+        "progress",
+    ):
         if section not in config:
             raise ConfigError(
                 f"config.{section} is missing; start from pathways_jax.config.default_config()"
@@ -213,6 +232,32 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         par.vmap_width,
         "an integer >= 1",
     )
+    _check_runs(config)
+
+
+def _check_runs(config: ml_collections.ConfigDict) -> None:
+    checkpoint = config.checkpoint
+    _require(
+        isinstance(checkpoint.every_rounds, int) and checkpoint.every_rounds >= 1,
+        "checkpoint.every_rounds",
+        checkpoint.every_rounds,
+        "an integer >= 1",
+    )
+    _require(
+        isinstance(checkpoint.keep, int) and checkpoint.keep >= 1,
+        "checkpoint.keep",
+        checkpoint.keep,
+        "an integer >= 1",
+    )
+    progress = config.progress
+    _require(
+        isinstance(progress.log_every_seconds, int | float) and progress.log_every_seconds >= 0,
+        "progress.log_every_seconds",
+        progress.log_every_seconds,
+        "a number of seconds >= 0",
+    )
+    for key in ("bar", "report"):
+        _require(isinstance(progress[key], bool), f"progress.{key}", progress[key], "True or False")
 
 
 def gene_tables(config: ml_collections.ConfigDict) -> GeneTables:

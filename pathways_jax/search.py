@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import time
 
 import jax
@@ -23,14 +22,14 @@ from absl import logging
 
 from pathways_jax import config as config_lib
 from pathways_jax import data, evolution, genome, parallel
-from pathways_jax.runs import compilations, records
+from pathways_jax.runs import checkpoints, compilations, preemption, records, scalars
+from pathways_jax.runs import progress as progress_lib
+from pathways_jax.runs import workdir as run_workdir
 from pathways_jax.spaces import pathway_network
 from pathways_jax.spaces.pathway import PathwaySpace
 from pathways_jax.training import trainer
 
-
-class WorkdirError(ValueError):
-    """The workdir cannot be used as asked (the message says why)."""
+WorkdirError = run_workdir.WorkdirError
 
 
 def build_space(config: ml_collections.ConfigDict, dataset: data.Dataset) -> PathwaySpace:
@@ -134,28 +133,15 @@ def candidate_keys(base_key, ids: np.ndarray):
     return jax.vmap(lambda i: jax.random.fold_in(base_key, i))(jnp.asarray(ids, jnp.uint32))
 
 
-def prepare_workdir(workdir: str, overwrite: bool) -> None:
-    """Create ``workdir``; refuse one that holds a run unless ``overwrite``."""
-    existing = [
-        name
-        for name in (records.HISTORY_FILE, records.METRICS_FILE, records.SUMMARY_FILE)
-        if os.path.exists(os.path.join(workdir, name))
-    ]
-    if existing and not overwrite:
-        raise WorkdirError(
-            f"workdir {workdir} already holds a run ({', '.join(existing)}); "
-            "choose another --workdir or pass --overwrite to replace it"
-        )
-    if existing:
-        for name in (records.HISTORY_FILE, records.METRICS_FILE, records.SUMMARY_FILE):
-            path = os.path.join(workdir, name)
-            if os.path.exists(path):
-                os.remove(path)
-        shutil.rmtree(os.path.join(workdir, records.BEST_DIR), ignore_errors=True)
-    try:
-        os.makedirs(workdir, exist_ok=True)
-    except OSError as error:
-        raise WorkdirError(f"workdir {workdir} cannot be created: {error.strerror}") from None
+def divergence_reason(train_loss: float, diverged: bool, fitness: float) -> str | None:
+    """Why a candidate got fitness -inf (None when it did not)."""
+    if not diverged and np.isfinite(fitness):
+        return None
+    if not np.isfinite(train_loss):
+        return "training loss became NaN or infinite"
+    if diverged:
+        return "parameters became NaN or infinite during training"
+    return "validation fitness is NaN or infinite"
 
 
 def _metric_record(metrics: dict, index: int, task: str) -> dict:
@@ -164,19 +150,65 @@ def _metric_record(metrics: dict, index: int, task: str) -> dict:
     record["train_loss"] = float(metrics["train_loss"][index])
     record["diverged"] = bool(metrics["diverged"][index])
     record["num_params"] = int(metrics["num_params"][index])
+    reason = divergence_reason(record["train_loss"], record["diverged"], record["fitness"])
+    if reason is not None:
+        record["reason"] = reason
     del task
     return record
 
 
-def run_search(config: ml_collections.ConfigDict, workdir: str, overwrite: bool = False) -> dict:
+def _round_records(space, children, parents, metrics, ids, num_real, round_index) -> list[dict]:
+    """The ``history.jsonl`` records of the first ``num_real`` children of a round."""
+    host_children = jax.device_get(children)
+    host_parents = np.asarray(parents)
+    lines = []
+    for index in range(num_real):
+        child = genome.index_population(host_children, index)
+        lines.append(
+            {
+                "id": int(ids[index]),
+                "round": round_index,
+                "parents": [int(p) for p in host_parents[index] if p >= 0],
+                "genome": genome.genome_to_json(child),
+                "description": space.describe(child),
+                "metrics": _metric_record(metrics, index, space.task),
+            }
+        )
+    return lines
+
+
+def run_search(
+    config: ml_collections.ConfigDict,
+    workdir: str,
+    overwrite: bool = False,
+    stop_after_rounds: int | None = None,
+) -> dict:
     """Run the search ``config`` describes and write its records into ``workdir``.
+
+    A workdir that holds this run (same config) is resumed from its last
+    checkpoint and ends with the same records as an uninterrupted run.
+
+    Args:
+      config: the search config.
+      workdir: the run's directory.
+      overwrite: remove a run already in ``workdir`` and start afresh.
+      stop_after_rounds: stop (as if pre-empted) once this many rounds are
+        done in total, after saving a checkpoint; for tests of resuming.
 
     Returns:
       The summary (also written to ``summary.json``).
+
+    Raises:
+      preemption.SearchInterrupted: SIGTERM/SIGINT or ``stop_after_rounds``
+        stopped the search; a checkpoint of the last round was saved.
     """
     config_lib.check_config(config)
-    prepare_workdir(workdir, overwrite)
-    records.write_json(os.path.join(workdir, records.CONFIG_FILE), config.to_dict())
+    writes = jax.process_index() == 0
+    resume = run_workdir.prepare(workdir, config.to_dict(), overwrite, write=writes)
+    summary_path = os.path.join(workdir, records.SUMMARY_FILE)
+    if resume and os.path.exists(summary_path):
+        logging.info("The run in %s is complete; its summary is %s", workdir, summary_path)
+        return records.read_json(summary_path)
     compilations.backend_compilations()
     start = time.perf_counter()
 
@@ -210,92 +242,146 @@ def run_search(config: ml_collections.ConfigDict, workdir: str, overwrite: bool 
     strategy_key, train_key, final_key = jax.random.split(root_key, 3)
     state = strategy.init(strategy_key)
 
-    metrics_writer = records.JsonLinesWriter(os.path.join(workdir, records.METRICS_FILE))
-    history_writer = records.JsonLinesWriter(os.path.join(workdir, records.HISTORY_FILE))
-    best = {"fitness": -np.inf, "id": -1, "genes": None, "description": "", "metrics": None}
-    finalists = []  # (fitness, id, record) of the best candidates, for retraining.
+    # Everything besides the strategy state that a checkpoint must carry.
+    progress = {
+        "rounds": 0,
+        "evaluated": 0,
+        "best": {"fitness": -np.inf, "id": -1, "genes": None, "description": "", "metrics": None},
+        "finalists": [],  # History records of the best candidates, for retraining.
+        "elapsed_seconds": 0.0,
+        "data_seed": config.seed,
+    }
+    manager = checkpoints.open_manager(workdir, config.checkpoint.keep) if writes else None
+    restored = checkpoints.restore_latest(manager, state, workdir) if resume and writes else None
+    if restored is not None:
+        _, state, progress = restored
+        logging.info("Resuming from %s", checkpoints.describe_progress(progress))
+    if writes:
+        checkpoints.truncate_records(workdir, progress if restored is not None else None)
+
     budget = config.budget.evaluations
     num_rounds = -(-budget // config.parallel.round_size)
-    evaluated = 0
+    evaluated = progress["evaluated"]
+    best = progress["best"]
+    finalists = [(r["metrics"]["fitness"], -r["id"], r) for r in progress["finalists"]]
+    session_start = time.perf_counter()
+
+    def elapsed_seconds() -> float:
+        return progress["elapsed_seconds"] + time.perf_counter() - session_start
+
+    def save_checkpoint(rounds_done: int) -> None:
+        if writes:
+            progress.update(
+                rounds=rounds_done,
+                evaluated=evaluated,
+                best=best,
+                finalists=[record for _, _, record in finalists],
+                elapsed_seconds=elapsed_seconds(),
+            )
+            checkpoints.save(manager, rounds_done, state, progress, workdir)
+
+    metrics_writer = records.JsonLinesWriter(
+        os.path.join(workdir, records.METRICS_FILE), enabled=writes
+    )
+    history_writer = records.JsonLinesWriter(
+        os.path.join(workdir, records.HISTORY_FILE), enabled=writes
+    )
+    scalar_writer = scalars.ScalarWriter(
+        os.path.join(workdir, run_workdir.TENSORBOARD_DIR),
+        enabled=writes,
+        purge_step=evaluated if restored is not None else None,
+    )
+    reporter = progress_lib.Progress(
+        num_rounds,
+        budget,
+        start_evaluated=evaluated,
+        bar=config.progress.bar,
+        log_every_seconds=config.progress.log_every_seconds,
+    )
     try:
-        for round_index in range(num_rounds):
-            round_start = time.perf_counter()
-            ask_key = jax.random.fold_in(strategy_key, round_index)
-            children, parents = strategy.ask(ask_key, state)
-            num_real = min(config.parallel.round_size, budget - evaluated)
-            ids = np.arange(evaluated, evaluated + config.parallel.round_size)
-            metrics = program(
-                children,
-                candidate_keys(train_key, ids),
-                train_inputs,
-                train_targets,
-                (validation,),
-            )
-            fitness = metrics["eval"][0]["fitness"]
-            state = strategy.tell(state, children, jnp.asarray(fitness), num_real)
-            host_children = jax.device_get(children)
-            host_parents = np.asarray(parents)
-            lines = []
-            for index in range(num_real):
-                child = genome.index_population(host_children, index)
-                record = {
-                    "id": int(ids[index]),
+        with preemption.StopSignals() as stop:
+            for round_index in range(progress["rounds"], num_rounds):
+                round_start = time.perf_counter()
+                ask_key = jax.random.fold_in(strategy_key, round_index)
+                children, parents = strategy.ask(ask_key, state)
+                num_real = min(config.parallel.round_size, budget - evaluated)
+                ids = np.arange(evaluated, evaluated + config.parallel.round_size)
+                metrics = program(
+                    children,
+                    candidate_keys(train_key, ids),
+                    train_inputs,
+                    train_targets,
+                    (validation,),
+                )
+                fitness = metrics["eval"][0]["fitness"]
+                state = strategy.tell(state, children, jnp.asarray(fitness), num_real)
+                lines = _round_records(
+                    space, children, parents, metrics, ids, num_real, round_index
+                )
+                for record in lines:
+                    finalists.append((record["metrics"]["fitness"], -record["id"], record))
+                    if record["metrics"]["fitness"] > best["fitness"]:
+                        best = {
+                            "fitness": record["metrics"]["fitness"],
+                            "id": record["id"],
+                            "genes": record["genome"],
+                            "description": record["description"],
+                            "metrics": record["metrics"],
+                        }
+                history_writer.write(lines)
+                finalists = sorted(finalists, key=lambda item: item[:2], reverse=True)
+                finalists = finalists[: config.final.top_k]
+                evaluated += num_real
+                round_seconds = time.perf_counter() - round_start
+                alive = np.asarray(state.fitness)[np.asarray(state.birth) >= 0]
+                finite = alive[np.isfinite(alive)]
+                line = {
                     "round": round_index,
-                    "parents": [int(p) for p in host_parents[index] if p >= 0],
-                    "genome": genome.genome_to_json(child),
-                    "description": space.describe(child),
-                    "metrics": _metric_record(metrics, index, space.task),
+                    "evaluations": evaluated,
+                    "best_fitness": best["fitness"],
+                    "round_best_fitness": float(np.max(fitness[:num_real])),
+                    "median_fitness": float(np.median(finite)) if finite.size else float("-inf"),
+                    "diverged": int(np.sum(metrics["diverged"][:num_real])),
+                    "training_steps": evaluated * config.train.steps,
+                    "wall_seconds": round(elapsed_seconds(), 3),
+                    "candidates_per_second": round(num_real / max(round_seconds, 1e-9), 4),
+                    "compilations": program.compilations,
+                    "xla_compilations": compilations.backend_compilations()[0],
                 }
-                lines.append(record)
-                finalists.append((record["metrics"]["fitness"], -record["id"], record))
-                if record["metrics"]["fitness"] > best["fitness"]:
-                    best = {
-                        "fitness": record["metrics"]["fitness"],
-                        "id": record["id"],
-                        "genes": record["genome"],
-                        "description": record["description"],
-                        "metrics": record["metrics"],
-                    }
-            history_writer.write(lines)
-            finalists = sorted(finalists, key=lambda item: item[:2], reverse=True)
-            finalists = finalists[: config.final.top_k]
-            evaluated += num_real
-            elapsed = time.perf_counter() - start
-            round_seconds = time.perf_counter() - round_start
-            alive = np.asarray(state.fitness)[np.asarray(state.birth) >= 0]
-            finite = alive[np.isfinite(alive)]
-            line = {
-                "round": round_index,
-                "evaluations": evaluated,
-                "best_fitness": best["fitness"],
-                "round_best_fitness": float(np.max(fitness[:num_real])),
-                "median_fitness": float(np.median(finite)) if finite.size else float("-inf"),
-                "diverged": int(np.sum(metrics["diverged"][:num_real])),
-                "wall_seconds": round(elapsed, 3),
-                "candidates_per_second": round(num_real / max(round_seconds, 1e-9), 4),
-                "compilations": program.compilations,
-                "xla_compilations": compilations.backend_compilations()[0],
-            }
-            metrics_writer.write([line])
-            logging.info(
-                "round %d/%d  evaluated %d/%d  best %.4f  median %.4f  %.2f cand/s  compilations %d",
-                round_index + 1,
-                num_rounds,
-                evaluated,
-                budget,
-                line["best_fitness"],
-                line["median_fitness"],
-                line["candidates_per_second"],
-                program.compilations,
-            )
+                metrics_writer.write([line])
+                scalar_writer.write(evaluated, line)
+                reporter.update(round_index + 1, evaluated, best["fitness"])
+                rounds_done = round_index + 1
+                stopping = stop.requested is not None or rounds_done == stop_after_rounds
+                if (
+                    rounds_done % config.checkpoint.every_rounds == 0
+                    or rounds_done == num_rounds
+                    or stopping
+                ):
+                    save_checkpoint(rounds_done)
+                if stopping and rounds_done < num_rounds:
+                    cause = preemption.signal_name(stop.requested)
+                    raise preemption.SearchInterrupted(
+                        f"search stopped by {cause} after round {rounds_done}/{num_rounds} "
+                        f"({evaluated}/{budget} candidates); a checkpoint is saved in "
+                        f"{workdir}: run the same command again to resume",
+                        stop.requested,
+                    )
     finally:
+        reporter.close()
         metrics_writer.close()
         history_writer.close()
+        scalar_writer.close()
+        if manager is not None:
+            manager.close()
 
     if not np.isfinite(best["fitness"]):
+        learning_rate = config.space.log10_learning_rate_max
         raise RuntimeError(
-            "every candidate diverged (loss became NaN or infinite); lower "
-            "space.log10_learning_rate_max or check the data scaling"
+            f"every one of the {evaluated} candidates diverged (training loss or parameters "
+            f"became NaN or infinite; reasons in {records.HISTORY_FILE}); lower "
+            f"space.log10_learning_rate_max (now {learning_rate}), check the data scaling, "
+            "or pass --overwrite after changing the config"
         )
     candidates = [record for _, _, record in finalists]
     final, chosen = retrain_best(config, space, mesh, candidates, final_key, dataset)

@@ -1,6 +1,8 @@
 """Bad input to the search command: one clear line naming what is wrong, a
 non-zero exit, no traceback."""
 
+import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -80,9 +82,24 @@ def test_unknown_config_key_and_missing_config_file(tmp_path):
     assert "nope.py" in result.stderr
 
 
-def test_existing_run_is_not_overwritten(tmp_path):
+def test_existing_run_with_another_config_is_refused(tmp_path):
+    """A workdir is resumed only by the config it was started with: another one
+    is refused naming the differing keys, and records without a config too;
+    nothing in the workdir changes."""
+    spec = importlib.util.spec_from_file_location("tiny_config", CONFIG)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    saved = module.get_config()
+    saved.seed = 7
+    saved.train.steps = 5
     workdir = tmp_path / "run"
     workdir.mkdir()
+    (workdir / "config.json").write_text(json.dumps(saved.to_dict()))
     (workdir / "history.jsonl").write_text('{"id": 0}\n')
+    result = _run(tmp_path, workdir=workdir)
+    _assert_one_line_error(result, str(workdir), "seed, train.steps", "--overwrite")
+    assert (workdir / "history.jsonl").read_text() == '{"id": 0}\n'
+
+    (workdir / "config.json").unlink()
     _assert_one_line_error(_run(tmp_path, workdir=workdir), str(workdir), "--overwrite")
     assert (workdir / "history.jsonl").read_text() == '{"id": 0}\n'

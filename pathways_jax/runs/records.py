@@ -34,6 +34,16 @@ def _finite_or_string(value: Any) -> Any:
     return value
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats replaced by strings (see :func:`to_json`)."""
+    return _finite_or_string(value)
+
+
+def json_restore(value: Any) -> Any:
+    """Inverse of :func:`json_safe`."""
+    return _restore_floats(value)
+
+
 def to_json(value: Any) -> str:
     """One line of strict JSON for ``value`` (non-finite floats as strings)."""
     return json.dumps(_finite_or_string(value), sort_keys=True, allow_nan=False)
@@ -80,19 +90,25 @@ def read_json_lines(path: str) -> list[Any]:
 
 
 class JsonLinesWriter:
-    """Appends records to a JSON-lines file, one flush per :meth:`write`."""
+    """Appends records to a JSON-lines file, one flush per :meth:`write`; a
+    no-op when ``enabled`` is False (processes other than 0)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, enabled: bool = True):
         self.path = path
-        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close().
+        self._file = None
+        if enabled:
+            self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close().
 
     def write(self, values: Iterable[Any]) -> None:
         """Append one line per value and flush."""
-        self._file.write("".join(to_json(value) + "\n" for value in values))
-        self._file.flush()
+        if self._file is not None:
+            self._file.write("".join(to_json(value) + "\n" for value in values))
+            self._file.flush()
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def __enter__(self) -> JsonLinesWriter:
         return self

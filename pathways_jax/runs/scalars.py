@@ -1,0 +1,51 @@
+"""Per-round scalars as TensorBoard event files (``DIR/tensorboard``).
+
+Each round of a search writes one value per tag at step = candidates evaluated
+so far, so runs with different round sizes share an x axis. A resumed run
+opens a new event file with ``purge_step`` at its first step: TensorBoard then
+drops the events an interrupted session wrote past its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tensorboardX import SummaryWriter
+
+# metrics.jsonl field -> TensorBoard tag.
+TAGS = {
+    "best_fitness": "fitness/best",
+    "median_fitness": "fitness/median",
+    "round_best_fitness": "fitness/round_best",
+    "candidates_per_second": "speed/candidates_per_second",
+    "training_steps": "speed/training_steps",
+    "compilations": "compile/population_program",
+    "xla_compilations": "compile/xla",
+    "diverged": "search/diverged",
+    "round": "search/round",
+}
+
+
+class ScalarWriter:
+    """Writes the :data:`TAGS` fields of a metrics line; a no-op when
+    ``enabled`` is False (processes other than 0)."""
+
+    def __init__(self, logdir: str, enabled: bool = True, purge_step: int | None = None):
+        self._writer = None
+        if enabled:
+            os.makedirs(logdir, exist_ok=True)
+            self._writer = SummaryWriter(logdir, purge_step=purge_step or None)
+
+    def write(self, step: int, line: dict) -> None:
+        """One scalar per tag of ``line`` (non-finite values included) at ``step``."""
+        if self._writer is None:
+            return
+        for field, tag in TAGS.items():
+            if field in line:
+                self._writer.add_scalar(tag, float(line[field]), global_step=step)
+        self._writer.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

@@ -1,0 +1,201 @@
+"""Checkpoints and resuming: a search stopped, killed or pre-empted at any
+point and started again ends with the same records as an uninterrupted run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pathways_jax import search
+from pathways_jax.runs import checkpoints, preemption, records
+from pathways_jax.runs import workdir as run_workdir
+from tests.search_test import VECTOR_CONFIG, _load_config
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Measurements of the process, not of the search: they differ between sessions.
+SESSION_FIELDS = ("wall_seconds", "candidates_per_second", "xla_compilations")
+
+
+def _config(**changes):
+    config = _load_config(VECTOR_CONFIG)
+    config.checkpoint.every_rounds = 2
+    config.progress.report = False
+    for key, value in changes.items():
+        section, name = key.split("__")
+        config[section][name] = value
+    return config
+
+
+def _read(workdir, name):
+    with open(os.path.join(workdir, name), encoding="utf-8") as file:
+        return file.read()
+
+
+def _metrics_without_session_fields(workdir):
+    lines = records.read_json_lines(os.path.join(workdir, records.METRICS_FILE))
+    return [{k: v for k, v in line.items() if k not in SESSION_FIELDS} for line in lines]
+
+
+def _assert_same_run(workdir, reference):
+    assert _read(workdir, records.HISTORY_FILE) == _read(reference, records.HISTORY_FILE)
+    assert _metrics_without_session_fields(workdir) == _metrics_without_session_fields(reference)
+    assert _read(workdir, records.BEST_GENOME_FILE) == _read(reference, records.BEST_GENOME_FILE)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted tiny search (5 rounds of 4 candidates)."""
+    workdir = str(tmp_path_factory.mktemp("reference"))
+    summary = search.run_search(_config(), workdir)
+    return workdir, summary
+
+
+def _stop_after(workdir, rounds, config=None, overwrite=False):
+    with pytest.raises(preemption.SearchInterrupted, match="run the same command again"):
+        search.run_search(
+            config or _config(), workdir, overwrite=overwrite, stop_after_rounds=rounds
+        )
+
+
+def test_stopped_run_resumes_to_the_same_records(reference, tmp_path):
+    reference_dir, reference_summary = reference
+    workdir = str(tmp_path)
+    _stop_after(workdir, 3)
+    assert checkpoints.saved_steps(workdir) == [2, 3]
+    assert len(records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))) == 12
+    summary = search.run_search(_config(), workdir)
+    _assert_same_run(workdir, reference_dir)
+    assert summary["final"] == reference_summary["final"]
+    assert summary["best_id"] == reference_summary["best_id"]
+    # A complete run is not run again: the command returns its summary.
+    again = search.run_search(_config(), workdir)
+    assert again["final"] == summary["final"]
+    assert _read(workdir, records.HISTORY_FILE) == _read(reference_dir, records.HISTORY_FILE)
+
+
+def test_lines_after_the_checkpoint_are_dropped_and_a_corrupt_one_is_skipped(
+    reference, tmp_path, caplog
+):
+    workdir = str(tmp_path)
+    _stop_after(workdir, 3)
+    # Round 3 was written to the records and its checkpoint then damaged (as
+    # if the process died while saving): resuming falls back to round 2 and
+    # drops round 3's lines before writing them again.
+    state_dir = os.path.join(workdir, checkpoints.CHECKPOINT_DIR, "3", checkpoints.STATE_ITEM)
+    for root, _, files in os.walk(state_dir):
+        for name in files:
+            with open(os.path.join(root, name), "wb") as file:
+                file.write(b"\0garbage")
+    with caplog.at_level("WARNING"):
+        search.run_search(_config(), workdir)
+    assert "Checkpoint 3 is not usable" in caplog.text
+    _assert_same_run(workdir, reference[0])
+
+
+def test_no_usable_checkpoint_is_a_clear_error(tmp_path):
+    workdir = str(tmp_path)
+    _stop_after(workdir, 2)
+    with open(os.path.join(workdir, records.HISTORY_FILE), "w", encoding="utf-8") as file:
+        file.write("")  # The records the checkpoint refers to are gone.
+    with pytest.raises(
+        checkpoints.CheckpointError, match="no checkpoint .* is usable.*--overwrite"
+    ):
+        search.run_search(_config(), workdir)
+    # --overwrite starts afresh.
+    _stop_after(workdir, 1, overwrite=True)
+    assert checkpoints.saved_steps(workdir) == [1]
+    search_records = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
+    assert [r["id"] for r in search_records] == [0, 1, 2, 3]
+
+
+def test_a_different_config_is_refused_naming_the_keys(reference, tmp_path):
+    reference_dir, _ = reference
+    before = _read(reference_dir, records.HISTORY_FILE)
+    config = _config(train__steps=31, strategy__sample_size=2)
+    with pytest.raises(search.WorkdirError) as error:
+        search.run_search(config, reference_dir)
+    message = str(error.value)
+    assert "strategy.sample_size, train.steps" in message and "--overwrite" in message
+    assert "\n" not in message
+    assert _read(reference_dir, records.HISTORY_FILE) == before
+    # Settings that do not change results may differ.
+    changed = _config(checkpoint__keep=1, parallel__backend="pmap")
+    assert run_workdir.config_differences(_config().to_dict(), changed.to_dict()) == []
+
+
+def test_state_round_trips_through_host_arrays():
+    import jax
+
+    state = {"key": jax.random.key(3), "values": jax.numpy.arange(4.0)}
+    host = checkpoints.state_to_host(state)
+    assert all(not jax.dtypes.issubdtype(v.dtype, jax.dtypes.prng_key) for v in host.values())
+    back = checkpoints.state_from_host(state, host)
+    assert jax.random.key_data(back["key"]).tolist() == jax.random.key_data(state["key"]).tolist()
+    assert back["values"].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def _start_cli(workdir, config_path, *overrides):
+    command = [
+        sys.executable,
+        os.path.join(REPO, "experiments", "search.py"),
+        f"--config={config_path}",
+        f"--workdir={workdir}",
+        *overrides,
+    ]
+    env = dict(os.environ, PYTHONPATH=REPO)
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_for_rounds(process, workdir, rounds, timeout=300):
+    path = os.path.join(workdir, records.METRICS_FILE)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read().decode()[-3000:])
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as file:
+                if len(file.readlines()) >= rounds:
+                    return
+        time.sleep(0.02)
+    raise AssertionError("the search did not reach the round in time")
+
+
+def test_killed_and_preempted_processes_resume_to_the_same_records(tmp_path):
+    """SIGKILL at an arbitrary point, then SIGTERM of the resumed process, then
+    a resume here: the history equals one of an uninterrupted run."""
+    workdir = str(tmp_path / "killed")
+    # A long budget so that the processes are still running when signalled.
+    overrides = ["--config.budget.evaluations=400", "--config.checkpoint.every_rounds=2"]
+    process = _start_cli(workdir, VECTOR_CONFIG, *overrides)
+    _wait_for_rounds(process, workdir, 3)
+    process.kill()
+    process.wait()
+
+    process = _start_cli(workdir, VECTOR_CONFIG, *overrides)
+    _wait_for_rounds(process, workdir, 5)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=300)
+    stderr = stderr.decode()
+    assert process.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+    assert "Traceback" not in stderr
+    assert "stopped by SIGTERM" in stderr and "run the same command again" in stderr
+    stopped_at = checkpoints.saved_steps(workdir)[-1]
+    lines = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
+    assert len(lines) == 4 * stopped_at
+
+    config = _config(budget__evaluations=400)
+    _stop_after(workdir, stopped_at + 2, config)
+    reference_dir = str(tmp_path / "reference")
+    _stop_after(reference_dir, stopped_at + 2, config)
+    assert _read(workdir, records.HISTORY_FILE) == _read(reference_dir, records.HISTORY_FILE)
+    assert _metrics_without_session_fields(workdir) == _metrics_without_session_fields(
+        reference_dir
+    )
+    history = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
+    assert [r["id"] for r in history] == list(range(4 * (stopped_at + 2)))
+    saved = json.loads(_read(workdir, records.CONFIG_FILE))
+    assert saved["budget"]["evaluations"] == 400
