@@ -57,6 +57,8 @@ class Dataset:
         or float32 [n_split] standardised targets (regression).
       target_mean, target_std: regression targets were standardised as
         (y - target_mean) / target_std; `y * target_std + target_mean` undoes it.
+      input_mean, input_std: float64 [*input_shape] when inputs were standardised
+        as (x - input_mean) / input_std (vector features), else None.
     """
 
     name: str
@@ -71,6 +73,8 @@ class Dataset:
     y_test: np.ndarray
     target_mean: float = 0.0
     target_std: float = 1.0
+    input_mean: np.ndarray | None = None
+    input_std: np.ndarray | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:

@@ -195,9 +195,10 @@ def load_dataset(config: ml_collections.ConfigDict, seed: int) -> Dataset:
         mean, std = splits.standardization_stats(y[train])
         target_mean, target_std = float(mean), float(std)
         y, y_test = (splits.standardize(v, mean, std) for v in (y, y_test))
+    input_mean = input_std = None
     if options["standardize"] and input_kind == "vector":
-        mean, std = splits.standardization_stats(x[train])
-        x, x_test = (splits.standardize(v, mean, std) for v in (x, x_test))
+        input_mean, input_std = splits.standardization_stats(x[train])
+        x, x_test = (splits.standardize(v, input_mean, input_std) for v in (x, x_test))
 
     return Dataset(
         name=name,
@@ -212,4 +213,6 @@ def load_dataset(config: ml_collections.ConfigDict, seed: int) -> Dataset:
         y_test=y_test,
         target_mean=target_mean,
         target_std=target_std,
+        input_mean=input_mean,
+        input_std=input_std,
     )
