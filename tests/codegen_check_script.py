@@ -64,8 +64,11 @@ def main(cases_dir):
         arrays[f"{name}/flax"] = np.asarray(outputs)
         arrays[f"{name}/conditioning"] = conditioning
 
-    import torch
-
+    try:
+        import torch
+    except ImportError:  # The PyTorch export is optional.
+        np.savez(os.path.join(os.path.dirname(cases_dir), "outputs.npz"), **arrays)
+        return
     torch.set_num_threads(1)
     for index, name in enumerate(names):
         case = os.path.join(cases_dir, name)

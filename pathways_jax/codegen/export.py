@@ -27,7 +27,7 @@ from pathways_jax.codegen.predict_script import PREDICT_SCRIPT
 from pathways_jax.codegen.recipe import decode_recipe
 from pathways_jax.codegen.source_text import block_diagram
 from pathways_jax.codegen.sources import TARGETS, module_header
-from pathways_jax.genome import PathwayGenome
+from pathways_jax.genome import PathwayGenome, genome_from_json
 from pathways_jax.spaces.pathway import PathwaySpace
 
 FLAX_MODULE = "model.py"
@@ -151,3 +151,45 @@ def export_pathway(
         np.savez(path, **raw_test_split(dataset))
         written.append(path)
     return written
+
+
+def export_best(
+    out_dir: str,
+    space: PathwaySpace,
+    record: dict,
+    params: dict,
+    dataset,
+    final: dict,
+    *,
+    command: str | None = None,
+    formats: Sequence[str] = TARGETS,
+) -> list[str]:
+    """Export the pathway of a history ``record`` with its retrained ``params``.
+
+    Args:
+      out_dir: e.g. ``WORKDIR/best``.
+      space: the run's pathway space.
+      record: a ``history.jsonl`` record (``genome``, ``id``, ...).
+      params: its retrained super-network parameters.
+      dataset: the run's dataset.
+      final: ``{'steps', 'validation', 'test'}`` metrics of the retrained pathway
+        (``test`` may be absent for a pathway that was not tested).
+      command: the command that produced the run.
+      formats: targets to write.
+    """
+    genome = genome_from_json(record["genome"], space.tables.max_depth)
+    provenance = {
+        "validation": final.get("validation"),
+        "test": final.get("test"),
+        "command": command,
+    }
+    return export_pathway(
+        out_dir,
+        space,
+        genome,
+        params,
+        dataset,
+        steps=int(final["steps"]),
+        provenance=provenance,
+        formats=formats,
+    )
