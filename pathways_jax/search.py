@@ -22,7 +22,7 @@ from absl import logging
 
 from pathways_jax import config as config_lib
 from pathways_jax import data, evolution, genome, parallel
-from pathways_jax.runs import checkpoints, compilations, preemption, records, scalars
+from pathways_jax.runs import checkpoints, compilations, preemption, records, report, scalars
 from pathways_jax.runs import progress as progress_lib
 from pathways_jax.runs import workdir as run_workdir
 from pathways_jax.spaces import pathway_network
@@ -210,7 +210,7 @@ def run_search(
         logging.info("The run in %s is complete; its summary is %s", workdir, summary_path)
         return records.read_json(summary_path)
     compilations.backend_compilations()
-    start = time.perf_counter()
+    session_start = time.perf_counter()
 
     dataset = data.load_dataset(config.dataset, seed=config.seed)
     logging.info("Data: %s", dataset.summary())
@@ -264,7 +264,6 @@ def run_search(
     evaluated = progress["evaluated"]
     best = progress["best"]
     finalists = [(r["metrics"]["fitness"], -r["id"], r) for r in progress["finalists"]]
-    session_start = time.perf_counter()
 
     def elapsed_seconds() -> float:
         return progress["elapsed_seconds"] + time.perf_counter() - session_start
@@ -289,7 +288,7 @@ def run_search(
     scalar_writer = scalars.ScalarWriter(
         os.path.join(workdir, run_workdir.TENSORBOARD_DIR),
         enabled=writes,
-        purge_step=evaluated if restored is not None else None,
+        purge_step=evaluated + 1 if restored is not None else None,
     )
     reporter = progress_lib.Progress(
         num_rounds,
@@ -378,10 +377,10 @@ def run_search(
     if not np.isfinite(best["fitness"]):
         learning_rate = config.space.log10_learning_rate_max
         raise RuntimeError(
-            f"every one of the {evaluated} candidates diverged (training loss or parameters "
-            f"became NaN or infinite; reasons in {records.HISTORY_FILE}); lower "
-            f"space.log10_learning_rate_max (now {learning_rate}), check the data scaling, "
-            "or pass --overwrite after changing the config"
+            f"every one of the {evaluated} candidates diverged (NaN or infinite training loss, "
+            f"parameters or validation metric; each reason is in {records.HISTORY_FILE}); lower "
+            f"space.log10_learning_rate_max (now {learning_rate}), check the data scaling "
+            "(dataset.standardize), then start again with --overwrite"
         )
     candidates = [record for _, _, record in finalists]
     final, chosen = retrain_best(config, space, mesh, candidates, final_key, dataset)
@@ -392,23 +391,24 @@ def run_search(
         "description": chosen["description"],
         "metrics": chosen["metrics"],
     }
-    records.write_json(
-        os.path.join(workdir, records.BEST_GENOME_FILE),
-        {
-            "id": best["id"],
-            "description": best["description"],
-            "genome": best["genes"],
-            "search_validation": best["metrics"],
-            "final": final,
-            "space": {
-                "tables": dataclasses.asdict(space.tables),
-                "input_kind": space.input_kind,
-                "input_shape": list(space.input_shape),
-                "task": space.task,
-                "num_outputs": space.num_outputs,
+    if writes:
+        records.write_json(
+            os.path.join(workdir, records.BEST_GENOME_FILE),
+            {
+                "id": best["id"],
+                "description": best["description"],
+                "genome": best["genes"],
+                "search_validation": best["metrics"],
+                "final": final,
+                "space": {
+                    "tables": dataclasses.asdict(space.tables),
+                    "input_kind": space.input_kind,
+                    "input_shape": list(space.input_shape),
+                    "task": space.task,
+                    "num_outputs": space.num_outputs,
+                },
             },
-        },
-    )
+        )
     search_compilations = program.compilations
     total_compilations, compile_seconds = compilations.backend_compilations()
     summary = {
@@ -418,14 +418,26 @@ def run_search(
         "final": final,
         "evaluations": evaluated,
         "rounds": num_rounds,
-        "wall_seconds": round(time.perf_counter() - start, 3),
+        "wall_seconds": round(elapsed_seconds(), 3),
         "compilations": search_compilations,
         "xla_compilations": total_compilations,
         "xla_compile_seconds": round(compile_seconds, 3),
         "dataset": dataset.summary(),
     }
-    records.write_json(os.path.join(workdir, records.SUMMARY_FILE), summary)
+    if writes:
+        records.write_json(os.path.join(workdir, records.SUMMARY_FILE), summary)
+        if config.progress.report:
+            write_report(workdir)
     return summary
+
+
+def write_report(workdir: str) -> None:
+    """Plots and ``report.md`` of a finished search; a failure to draw them is
+    logged, not raised (the search itself is complete)."""
+    try:
+        logging.info("Report: %s", report.write_report(workdir))
+    except (OSError, ValueError, RuntimeError) as error:
+        logging.warning("The report could not be written: %s", error)
 
 
 def retrain_best(config, space, mesh, candidates, final_key, dataset) -> tuple[dict, dict]:

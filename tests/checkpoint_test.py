@@ -94,6 +94,13 @@ def test_lines_after_the_checkpoint_are_dropped_and_a_corrupt_one_is_skipped(
         search.run_search(_config(), workdir)
     assert "Checkpoint 3 is not usable" in caplog.text
     _assert_same_run(workdir, reference[0])
+    # TensorBoard drops the events written after the checkpoint (round 3 of
+    # the first session): every round appears once.
+    from tensorboard.backend.event_processing import event_accumulator
+
+    events = event_accumulator.EventAccumulator(os.path.join(workdir, "tensorboard"))
+    events.Reload()
+    assert [event.step for event in events.Scalars("fitness/best")] == [4, 8, 12, 16, 20]
 
 
 def test_no_usable_checkpoint_is_a_clear_error(tmp_path):

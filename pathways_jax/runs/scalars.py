@@ -2,8 +2,9 @@
 
 Each round of a search writes one value per tag at step = candidates evaluated
 so far, so runs with different round sizes share an x axis. A resumed run
-opens a new event file with ``purge_step`` at its first step: TensorBoard then
-drops the events an interrupted session wrote past its last checkpoint.
+opens a new event file with ``purge_step`` just after its checkpoint's step:
+TensorBoard then drops the events an interrupted session wrote past that
+checkpoint.
 """
 
 from __future__ import annotations
