@@ -206,3 +206,15 @@ def test_killed_and_preempted_processes_resume_to_the_same_records(tmp_path):
     assert [r["id"] for r in history] == list(range(4 * (stopped_at + 2)))
     saved = json.loads(_read(workdir, records.CONFIG_FILE))
     assert saved["budget"]["evaluations"] == 400
+
+
+def test_a_config_without_records_is_replaced(tmp_path):
+    """A run that failed before its first round (bad data, say) left only its
+    config.json: the corrected command starts afresh instead of being refused."""
+    workdir = str(tmp_path)
+    failed = _config()
+    failed.seed = 3
+    records.write_json(os.path.join(workdir, records.CONFIG_FILE), failed.to_dict())
+    assert run_workdir.prepare(workdir, _config().to_dict(), overwrite=False) is False
+    saved = records.read_json(os.path.join(workdir, records.CONFIG_FILE))
+    assert run_workdir.config_differences(saved, _config().to_dict()) == []

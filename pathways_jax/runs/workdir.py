@@ -84,7 +84,9 @@ def prepare(workdir: str, config: dict, overwrite: bool, write: bool = True) -> 
         os.path.isdir(os.path.join(workdir, n)) for n in RUN_DIRS
     )
     resume = False
-    if not overwrite and os.path.exists(config_path):
+    # A config.json without records is a run that failed before its first
+    # round (bad data, say): it is replaced, not resumed.
+    if not overwrite and has_records and os.path.exists(config_path):
         try:
             saved = records.read_json(config_path)
         except (OSError, ValueError) as error:
@@ -101,6 +103,7 @@ def prepare(workdir: str, config: dict, overwrite: bool, write: bool = True) -> 
             )
         resume = True
     elif not overwrite and has_records:
+        # Records without their config.json.
         raise WorkdirError(
             f"workdir {workdir} already holds records of a run without its config.json; "
             "choose another --workdir or pass --overwrite to replace it"
