@@ -19,6 +19,7 @@ longer match, is skipped with a warning and the one before it is tried.
 from __future__ import annotations
 
 import hashlib
+import logging as python_logging
 import os
 from typing import Any
 
@@ -33,6 +34,14 @@ CHECKPOINT_DIR = "checkpoints"
 STATE_ITEM = "state"
 PROGRESS_ITEM = "progress"
 TRACKED_FILES = (records.HISTORY_FILE, records.METRICS_FILE)
+
+
+def _not_orbax_chatter(record) -> bool:
+    """Keep orbax's warnings and errors, drop its per-save info lines."""
+    return record.levelno >= python_logging.WARNING or "orbax" not in record.pathname
+
+
+logging.get_absl_logger().addFilter(_not_orbax_chatter)
 
 
 class CheckpointError(ValueError):

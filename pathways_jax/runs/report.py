@@ -76,6 +76,14 @@ def _usage_lines(workdir: str) -> list[str]:
         "- `params.msgpack`: its trained weights;",
         "- `predict.py`: loads both and prints predictions for an `.npz` file "
         "(`x`, and `y` to also print the accuracy or error).",
+    ]
+    extras = {
+        "model_torch.py": "`model_torch.py`, `weights.pt`: the same model for PyTorch;",
+        "preprocessing.json": "`preprocessing.json`: how raw inputs are scaled before the model;",
+        "test_split.npz": "`test_split.npz`: the test split this run reported on.",
+    }
+    lines += [f"- {text}" for name, text in extras.items() if name in files]
+    lines += [
         "",
         "```bash",
         f"cd {os.path.abspath(best_dir)}",
