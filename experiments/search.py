@@ -14,6 +14,7 @@ several CPU devices with ``JAX_NUM_CPU_DEVICES=N`` set before the command.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 
 from absl import app, flags, logging
@@ -43,7 +44,12 @@ def main(argv):
     config = load_config_or_exit(_CONFIG)
     logging.set_verbosity(logging.INFO)
     try:
-        summary = search.run_search(config, _WORKDIR.value, overwrite=_OVERWRITE.value)
+        summary = search.run_search(
+            config,
+            _WORKDIR.value,
+            overwrite=_OVERWRITE.value,
+            command=" ".join(shlex.quote(arg) for arg in ["python", *sys.argv]),
+        )
     except (ConfigError, DataError, search.WorkdirError, CheckpointError) as error:
         print(f"search.py: error: {error}", file=sys.stderr)
         sys.exit(2)
@@ -58,6 +64,7 @@ def main(argv):
     print("Validation after retraining:", json.dumps(final["validation"], sort_keys=True))
     print("Test (evaluated once):", json.dumps(final["test"], sort_keys=True))
     print(f"Results: {_WORKDIR.value}")
+    print(f"Exported code: {_WORKDIR.value}/best (model.py, predict.py)")
 
 
 if __name__ == "__main__":

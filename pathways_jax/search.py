@@ -22,6 +22,7 @@ from absl import logging
 
 from pathways_jax import config as config_lib
 from pathways_jax import data, evolution, genome, parallel
+from pathways_jax.codegen import export
 from pathways_jax.runs import checkpoints, compilations, preemption, records, report, scalars
 from pathways_jax.runs import progress as progress_lib
 from pathways_jax.runs import workdir as run_workdir
@@ -127,6 +128,12 @@ class PopulationProgram:
         }
 
 
+def search_keys(seed: int):
+    """``(strategy_key, train_key, final_key)`` of a search with ``seed``: the
+    strategy's randomness, the search's training and the final retraining."""
+    return tuple(jax.random.split(jax.random.key(seed), 3))
+
+
 def candidate_keys(base_key, ids: np.ndarray):
     """One training key per candidate id: the same id gets the same key however
     the candidates are split into rounds or over devices."""
@@ -182,6 +189,7 @@ def run_search(
     workdir: str,
     overwrite: bool = False,
     stop_after_rounds: int | None = None,
+    command: str | None = None,
 ) -> dict:
     """Run the search ``config`` describes and write its records into ``workdir``.
 
@@ -194,6 +202,8 @@ def run_search(
       overwrite: remove a run already in ``workdir`` and start afresh.
       stop_after_rounds: stop (as if pre-empted) once this many rounds are
         done in total, after saving a checkpoint; for tests of resuming.
+      command: the command line that started the run, quoted in the exported
+        code's docstring.
 
     Returns:
       The summary (also written to ``summary.json``).
@@ -238,8 +248,7 @@ def run_search(
     train_inputs = jnp.asarray(dataset.x_train)
     train_targets = jnp.asarray(dataset.y_train)
     validation = trainer.make_eval_set(dataset.x_val, dataset.y_val, config.train.eval_chunk)
-    root_key = jax.random.key(config.seed)
-    strategy_key, train_key, final_key = jax.random.split(root_key, 3)
+    strategy_key, train_key, final_key = search_keys(config.seed)
     state = strategy.init(strategy_key)
 
     # Everything besides the strategy state that a checkpoint must carry.
@@ -383,7 +392,7 @@ def run_search(
             "(dataset.standardize), then start again with --overwrite"
         )
     candidates = [record for _, _, record in finalists]
-    final, chosen = retrain_best(config, space, mesh, candidates, final_key, dataset)
+    final, chosen, chosen_params = retrain_best(config, space, mesh, candidates, final_key, dataset)
     best = {
         "fitness": chosen["metrics"]["fitness"],
         "id": chosen["id"],
@@ -408,6 +417,15 @@ def run_search(
                     "num_outputs": space.num_outputs,
                 },
             },
+        )
+        export.export_best(
+            os.path.join(workdir, records.BEST_DIR),
+            space,
+            chosen,
+            chosen_params,
+            dataset,
+            final,
+            command=command,
         )
     search_compilations = program.compilations
     total_compilations, compile_seconds = compilations.backend_compilations()
@@ -440,13 +458,14 @@ def write_report(workdir: str) -> None:
         logging.warning("The report could not be written: %s", error)
 
 
-def retrain_best(config, space, mesh, candidates, final_key, dataset) -> tuple[dict, dict]:
+def retrain_best(config, space, mesh, candidates, final_key, dataset) -> tuple[dict, dict, dict]:
     """Retrain the best candidates (history records) for ``config.final.steps``,
     choose the one with the best validation fitness, and evaluate only that one,
     once, on the test split.
 
     Returns:
-      ``(final, chosen)``: the final metrics and the chosen history record.
+      ``(final, chosen, params)``: the final metrics, the chosen history record
+      and its retrained super-network parameters (host arrays).
     """
     steps = config.final.steps or config.train.steps
     program = PopulationProgram(space, steps, mesh, config.parallel.backend, 1)
@@ -475,4 +494,4 @@ def retrain_best(config, space, mesh, candidates, final_key, dataset) -> tuple[d
         "validation": {name: float(values[chosen]) for name, values in validation_metrics.items()},
         "test": {name: float(values[0]) for name, values in test_metrics.items()},
     }
-    return final, candidates[chosen]
+    return final, candidates[chosen], jax.tree_util.tree_map(lambda leaf: leaf[chosen], trained)
