@@ -10,10 +10,9 @@ from __future__ import annotations
 import ml_collections
 
 from pathways_jax import data, parallel
+from pathways_jax.evolution import OBJECTIVES, STRATEGY_NAMES
 from pathways_jax.genome import GeneTables
-from pathways_jax.spaces.pathway import DEFAULT_MUTATION_WEIGHTS
-
-STRATEGY_NAMES = ("regularized", "tournament")
+from pathways_jax.spaces.pathway import CROSSOVER_KINDS, DEFAULT_MUTATION_WEIGHTS
 
 
 class ConfigError(ValueError):
@@ -45,6 +44,16 @@ def default_config() -> ml_collections.ConfigDict:
     config.strategy.population_size = 16
     config.strategy.sample_size = 4
     config.strategy.crossover_probability = 0.0
+    config.strategy.crossover_kind = "block"  # 'block', 'uniform' (per gene) or 'one_point'.
+    # NSGA-II objectives: 'fitness' first, then 'params' and/or 'flops' (minimised).
+    config.strategy.objectives = ("fitness", "params")
+    # Functional-equivalence cache: a child computing what an evaluated
+    # pathway computes is not trained again; it inherits that fitness.
+    config.strategy.equivalence_cache = True
+
+    config.constraints = ml_collections.ConfigDict()
+    config.constraints.max_params = 0  # 0: no limit. Larger pathways are never trained.
+    config.constraints.max_flops = 0  # 0: no limit (forward FLOPs per example).
 
     config.budget = ml_collections.ConfigDict()
     config.budget.evaluations = 64  # Candidates trained, the initial population included.
@@ -98,6 +107,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "parallel",
         "checkpoint",
         "progress",
+        "constraints",
     ):
         if section not in config:
             raise ConfigError(
@@ -177,6 +187,30 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         strategy.crossover_probability,
         "a probability in [0, 1]",
     )
+    _require(
+        strategy.crossover_kind in CROSSOVER_KINDS,
+        "strategy.crossover_kind",
+        strategy.crossover_kind,
+        f"one of {CROSSOVER_KINDS}",
+    )
+    objectives = tuple(strategy.objectives)
+    _require(
+        len(objectives) >= 2
+        and objectives[0] == "fitness"
+        and len(set(objectives)) == len(objectives)
+        and set(objectives) <= set(OBJECTIVES),
+        "strategy.objectives",
+        objectives,
+        f"'fitness' then one or more distinct of {OBJECTIVES[1:]}",
+    )
+    for key in ("max_params", "max_flops"):
+        value = config.constraints[key]
+        _require(
+            isinstance(value, int | float) and value >= 0,
+            f"constraints.{key}",
+            value,
+            "a number >= 0 (0 means no limit)",
+        )
     _require(
         isinstance(config.budget.evaluations, int) and config.budget.evaluations >= 1,
         "budget.evaluations",

@@ -21,12 +21,20 @@ import numpy as np
 from absl import logging
 
 from pathways_jax import config as config_lib
-from pathways_jax import data, evolution, genome, parallel
+from pathways_jax import data, evolution, genome, parallel, rounds
 from pathways_jax.codegen import export
-from pathways_jax.runs import checkpoints, compilations, preemption, records, report, scalars
+from pathways_jax.population_program import PopulationProgram, candidate_keys, search_keys
+from pathways_jax.runs import (
+    checkpoints,
+    compilations,
+    pareto,
+    preemption,
+    records,
+    report,
+    scalars,
+)
 from pathways_jax.runs import progress as progress_lib
 from pathways_jax.runs import workdir as run_workdir
-from pathways_jax.spaces import pathway_network
 from pathways_jax.spaces.pathway import PathwaySpace
 from pathways_jax.training import trainer
 
@@ -47,97 +55,48 @@ def build_space(config: ml_collections.ConfigDict, dataset: data.Dataset) -> Pat
 
 def build_strategy(config: ml_collections.ConfigDict, space: PathwaySpace):
     """The strategy ``config.strategy.name`` names."""
-    strategy = config.strategy
-    return evolution.RegularizedEvolution(
-        space=space,
-        population_size=strategy.population_size,
-        sample_size=strategy.sample_size,
-        round_size=config.parallel.round_size,
-        crossover_probability=float(strategy.crossover_probability),
-        aging=strategy.name == "regularized",
-    )
-
-
-@dataclasses.dataclass
-class PopulationProgram:
-    """The compiled train-and-evaluate program of a search.
-
-    Calling it with genomes ``[n]`` (any ``n``) pads them to whole rounds of
-    ``devices * vmap_width`` candidates, runs one compiled program, and returns
-    host metrics for the first ``n``.
-    """
-
-    space: PathwaySpace
-    steps: int
-    mesh: jax.sharding.Mesh
-    backend: str
-    vmap_width: int
-
-    def __post_init__(self):
-        settings = trainer.TrainSettings(steps=self.steps)
-        space = self.space
-
-        def per_candidate(candidate, key, train_inputs, train_targets, eval_sets):
-            metrics = trainer.train_and_evaluate(
-                space, settings, candidate, key, train_inputs, train_targets, eval_sets
-            )
-            metrics["num_params"] = pathway_network.count_parameters(space, candidate)
-            return metrics
-
-        self.trace_counter = compilations.TraceCounter(per_candidate)
-        self._run = parallel.population_map(
-            self.trace_counter, mesh=self.mesh, backend=self.backend, vmap_width=self.vmap_width
+    settings = config.strategy
+    common = {
+        "space": space,
+        "population_size": settings.population_size,
+        "round_size": config.parallel.round_size,
+    }
+    variation = {
+        "crossover_probability": float(settings.crossover_probability),
+        "crossover_kind": settings.crossover_kind,
+    }
+    if settings.name in ("regularized", "tournament"):
+        return evolution.RegularizedEvolution(
+            **common,
+            **variation,
+            sample_size=settings.sample_size,
+            aging=settings.name == "regularized",
         )
-
-    @property
-    def compilations(self) -> int:
-        return self.trace_counter.count
-
-    def _map(self, fn, mapped, *shared):
-        count = genome.population_size(mapped[0])
-        size = parallel.padded_size(count, self.mesh.devices.size, self.vmap_width)
-        outputs = fn(*parallel.pad_population(mapped, size), *shared)
-        outputs = jax.device_get(outputs)
-        return jax.tree_util.tree_map(lambda leaf: np.asarray(leaf)[:count], outputs)
-
-    def __call__(self, genomes, keys, train_inputs, train_targets, eval_sets):
-        """Train and evaluate ``genomes [n]``: host metrics with leading axis ``n``."""
-        return self._map(self._run, (genomes, keys), train_inputs, train_targets, eval_sets)
-
-    def train(self, genomes, keys, train_inputs, train_targets):
-        """Trained super-network parameters of ``genomes [n]`` (host pytree, leading ``n``)."""
-        if not hasattr(self, "_train"):
-            settings = trainer.TrainSettings(steps=self.steps)
-            per_candidate = lambda g, k, x, y: trainer.train(self.space, settings, g, k, x, y)[0]
-            self._train = parallel.population_map(
-                per_candidate, mesh=self.mesh, backend=self.backend, vmap_width=self.vmap_width
-            )
-        return self._map(self._train, (genomes, keys), train_inputs, train_targets)
-
-    def evaluate(self, genomes, params, eval_set):
-        """Metrics of trained ``params`` of ``genomes [n]`` on one eval set."""
-        if not hasattr(self, "_evaluate"):
-            per_candidate = lambda g, p, e: trainer.evaluate_params(self.space, g, p, e)
-            self._evaluate = parallel.population_map(
-                per_candidate, mesh=self.mesh, backend=self.backend, vmap_width=self.vmap_width
-            )
-        metrics = self._map(self._evaluate, (genomes, params), eval_set)
-        return {
-            name: np.where(np.isfinite(v), v, -np.inf) if name == "fitness" else v
-            for name, v in metrics.items()
-        }
+    if settings.name == "truncation":
+        return evolution.TruncationSelection(**common, **variation)
+    if settings.name == "nsga2":
+        return evolution.NSGA2(**common, **variation, objective_names=tuple(settings.objectives))
+    return evolution.RandomSearch(**common)
 
 
-def search_keys(seed: int):
-    """``(strategy_key, train_key, final_key)`` of a search with ``seed``: the
-    strategy's randomness, the search's training and the final retraining."""
-    return tuple(jax.random.split(jax.random.key(seed), 3))
+def round_hypervolume(strategy, state) -> dict:
+    """``{'hypervolume': float}`` of a multi-objective population, else ``{}``."""
+    if len(strategy.objective_names) == 1:
+        return {}
+    volume = pareto.population_hypervolume(
+        strategy.objective_names, np.asarray(state.objectives), np.asarray(state.birth)
+    )
+    return {"hypervolume": round(volume, 6)}
 
 
-def candidate_keys(base_key, ids: np.ndarray):
-    """One training key per candidate id: the same id gets the same key however
-    the candidates are split into rounds or over devices."""
-    return jax.vmap(lambda i: jax.random.fold_in(base_key, i))(jnp.asarray(ids, jnp.uint32))
+def strategy_values(strategy, metrics: dict) -> jnp.ndarray:
+    """What ``strategy.tell`` is told: fitness ``[n]``, or oriented objectives
+    ``[n, k]`` for a multi-objective strategy."""
+    fitness = metrics["eval"][0]["fitness"]
+    if len(strategy.objective_names) == 1:
+        return jnp.asarray(fitness)
+    columns = {"fitness": fitness, "num_params": metrics["num_params"], "flops": metrics["flops"]}
+    return jnp.asarray(evolution.oriented_objectives(strategy.objective_names, columns))
 
 
 def divergence_reason(train_loss: float, diverged: bool, fitness: float) -> str | None:
@@ -157,6 +116,7 @@ def _metric_record(metrics: dict, index: int, task: str) -> dict:
     record["train_loss"] = float(metrics["train_loss"][index])
     record["diverged"] = bool(metrics["diverged"][index])
     record["num_params"] = int(metrics["num_params"][index])
+    record["flops"] = float(metrics["flops"][index])
     reason = divergence_reason(record["train_loss"], record["diverged"], record["fitness"])
     if reason is not None:
         record["reason"] = reason
@@ -164,10 +124,10 @@ def _metric_record(metrics: dict, index: int, task: str) -> dict:
     return record
 
 
-def _round_records(space, children, parents, metrics, ids, num_real, round_index) -> list[dict]:
+def _round_records(space, plan, metrics, ids, num_real, round_index) -> list[dict]:
     """The ``history.jsonl`` records of the first ``num_real`` children of a round."""
-    host_children = jax.device_get(children)
-    host_parents = np.asarray(parents)
+    host_children = jax.device_get(plan.children)
+    host_parents = np.asarray(plan.parents)
     lines = []
     for index in range(num_real):
         child = genome.index_population(host_children, index)
@@ -179,6 +139,7 @@ def _round_records(space, children, parents, metrics, ids, num_real, round_index
                 "genome": genome.genome_to_json(child),
                 "description": space.describe(child),
                 "metrics": _metric_record(metrics, index, space.task),
+                **plan.notes[index],
             }
         )
     return lines
@@ -273,6 +234,17 @@ def run_search(
     evaluated = progress["evaluated"]
     best = progress["best"]
     finalists = [(r["metrics"]["fitness"], -r["id"], r) for r in progress["finalists"]]
+    cache = rounds.EquivalenceCache(space) if config.strategy.equivalence_cache else None
+    training_steps = 0
+    if evaluated:  # Resumed: the cache and step count follow from the kept history.
+        kept = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
+        training_steps = sum("cache_hit_of" not in r for r in kept) * config.train.steps
+        if cache is not None:
+            cache.add_records(kept)
+            cache.lookups = cache.hits = 0
+            for record in kept:
+                cache.lookups += 1
+                cache.hits += "cache_hit_of" in record
 
     def elapsed_seconds() -> float:
         return progress["elapsed_seconds"] + time.perf_counter() - session_start
@@ -311,21 +283,33 @@ def run_search(
             for round_index in range(progress["rounds"], num_rounds):
                 round_start = time.perf_counter()
                 ask_key = jax.random.fold_in(strategy_key, round_index)
-                children, parents = strategy.ask(ask_key, state)
                 num_real = min(config.parallel.round_size, budget - evaluated)
+                plan = rounds.plan_round(
+                    strategy,
+                    space,
+                    ask_key,
+                    state,
+                    num_real,
+                    max_params=config.constraints.max_params,
+                    max_flops=config.constraints.max_flops,
+                    cache=cache,
+                )
                 ids = np.arange(evaluated, evaluated + config.parallel.round_size)
                 metrics = program(
-                    children,
+                    plan.trained,
                     candidate_keys(train_key, ids),
                     train_inputs,
                     train_targets,
                     (validation,),
                 )
+                metrics = rounds.inherit_cached_metrics(metrics, plan)
                 fitness = metrics["eval"][0]["fitness"]
-                state = strategy.tell(state, children, jnp.asarray(fitness), num_real)
-                lines = _round_records(
-                    space, children, parents, metrics, ids, num_real, round_index
-                )
+                values = strategy_values(strategy, metrics)
+                state = strategy.tell(state, plan.children, values, num_real)
+                lines = _round_records(space, plan, metrics, ids, num_real, round_index)
+                if cache is not None:
+                    cache.add_records(lines)
+                training_steps += (num_real - plan.num_cache_hits) * config.train.steps
                 for record in lines:
                     finalists.append((record["metrics"]["fitness"], -record["id"], record))
                     if record["metrics"]["fitness"] > best["fitness"]:
@@ -350,7 +334,11 @@ def run_search(
                     "round_best_fitness": float(np.max(fitness[:num_real])),
                     "median_fitness": float(np.median(finite)) if finite.size else float("-inf"),
                     "diverged": int(np.sum(metrics["diverged"][:num_real])),
-                    "training_steps": evaluated * config.train.steps,
+                    "training_steps": training_steps,
+                    "cache_hits": plan.num_cache_hits,
+                    "cache_hit_rate": round(cache.hit_rate, 4) if cache is not None else 0.0,
+                    "repaired": sum("repaired" in r for r in lines),
+                    **round_hypervolume(strategy, state),
                     "wall_seconds": round(elapsed_seconds(), 3),
                     "candidates_per_second": round(num_real / max(round_seconds, 1e-9), 4),
                     "compilations": program.compilations,
@@ -443,6 +431,10 @@ def run_search(
         "dataset": dataset.summary(),
     }
     if writes:
+        if len(strategy.objective_names) > 1:
+            front = pareto.write_pareto_front(workdir, strategy.objective_names)
+            summary["pareto_front_size"] = len(front["front"])
+            summary["hypervolume"] = front["hypervolume"]
         records.write_json(os.path.join(workdir, records.SUMMARY_FILE), summary)
         if config.progress.report:
             write_report(workdir)

@@ -1,7 +1,31 @@
-"""Search strategies with a functional ask/tell interface."""
+"""Search strategies with a functional ask/tell interface.
 
-from pathways_jax.evolution.regularized import RegularizedEvolution, RegularizedEvolutionState
+Every strategy is a frozen dataclass of static settings with ``init(key)``,
+``ask(key, state) -> (children, parent_ids)`` and
+``tell(state, children, values, num_real)``, all jitted; ``values`` are the
+fitness ``[round]`` or, for NSGA-II, objectives ``[round, k]``. The state is
+a :class:`PopulationState` pytree.
+"""
 
-STRATEGIES = {"regularized": RegularizedEvolution}
+from pathways_jax.evolution.nsga2 import NSGA2, OBJECTIVES, hypervolume, oriented_objectives
+from pathways_jax.evolution.population import PopulationState
+from pathways_jax.evolution.regularized import RegularizedEvolution
+from pathways_jax.evolution.truncation import RandomSearch, TruncationSelection
 
-__all__ = ["STRATEGIES", "RegularizedEvolution", "RegularizedEvolutionState"]
+# Kept for code written against the first strategy.
+RegularizedEvolutionState = PopulationState
+
+STRATEGY_NAMES = ("regularized", "tournament", "truncation", "random", "nsga2")
+
+__all__ = [
+    "NSGA2",
+    "OBJECTIVES",
+    "STRATEGY_NAMES",
+    "PopulationState",
+    "RandomSearch",
+    "RegularizedEvolution",
+    "RegularizedEvolutionState",
+    "TruncationSelection",
+    "hypervolume",
+    "oriented_objectives",
+]

@@ -36,6 +36,7 @@ from pathways_jax.genome import (
 INPUT_KINDS = ("sequence", "image", "vector")
 NUM_PROPOSALS = 16
 # Probabilities of: block gene change, training gene change, insert, remove, swap.
+CROSSOVER_KINDS = ("block", "uniform", "one_point")
 DEFAULT_MUTATION_WEIGHTS = (0.35, 0.35, 0.1, 0.1, 0.1)
 
 
@@ -388,18 +389,40 @@ class PathwaySpace:
         )
         return self._first_valid(proposals, self._step_learning_rate(key_fallback, genome), ok)
 
-    def crossover(self, key, first: PathwayGenome, second: PathwayGenome) -> PathwayGenome:
-        """Uniform, block-aligned crossover: each block slot and each training
-        gene comes from either parent; the first parent if no mix is valid."""
+    def crossover(
+        self, key, first: PathwayGenome, second: PathwayGenome, kind: str = "block"
+    ) -> PathwayGenome:
+        """A child mixing two parents; the first parent if no mix is valid.
+
+        Args:
+          kind: ``'block'``: each block slot (all its genes) comes from either
+            parent; ``'uniform'``: each gene of each slot independently;
+            ``'one_point'``: slots before a random cut from the first parent,
+            the rest from the second (block-aligned one-point). Training genes
+            come from either parent, each independently, for every kind.
+        """
+        if kind not in CROSSOVER_KINDS:
+            raise ValueError(f"crossover kind must be one of {CROSSOVER_KINDS}, got {kind!r}")
         depth = self.tables.max_depth
 
         def propose(proposal_key):
             key_blocks, key_train = jax.random.split(proposal_key)
-            from_second = jax.random.bernoulli(key_blocks, 0.5, (depth,))
+            if kind == "block":
+                from_second = jax.random.bernoulli(key_blocks, 0.5, (depth,))
+                from_second = {name: from_second for name in BLOCK_GENES}
+            elif kind == "uniform":
+                draws = jax.random.bernoulli(key_blocks, 0.5, (len(BLOCK_GENES), depth))
+                from_second = {name: draws[i] for i, name in enumerate(BLOCK_GENES)}
+            else:
+                cut = jax.random.randint(key_blocks, (), 1, depth + 1)
+                after_cut = jnp.arange(depth) >= cut
+                from_second = {name: after_cut for name in BLOCK_GENES}
             train_from_second = jax.random.bernoulli(key_train, 0.5, (len(TRAINING_GENES),))
             genes = {}
             for name in BLOCK_GENES:
-                genes[name] = jnp.where(from_second, getattr(second, name), getattr(first, name))
+                genes[name] = jnp.where(
+                    from_second[name], getattr(second, name), getattr(first, name)
+                )
             for index, name in enumerate(TRAINING_GENES):
                 genes[name] = jnp.where(
                     train_from_second[index], getattr(second, name), getattr(first, name)

@@ -344,3 +344,30 @@ def count_parameters(space: PathwaySpace, genome: PathwayGenome) -> jnp.ndarray:
         total += jnp.where((op != IDENTITY) & (genome.normalization[block] == 1), 2 * norm_width, 0)
     total += fans["head"] * space.num_outputs + space.num_outputs
     return total
+
+
+def count_flops(space: PathwaySpace, genome: PathwayGenome) -> jnp.ndarray:
+    """Forward FLOPs per example of the plain network the genome describes:
+    two per multiply-add of every dense, convolution and read-out layer (the
+    cost that dominates; pooling, norms and activations are not counted).
+
+    Returns:
+      float32 scalar.
+    """
+    shapes = space.block_shapes(genome)
+    fans = _fan_ins(space, genome)
+    positions = (
+        jnp.prod(shapes["lengths"], axis=-1).astype(jnp.float32)
+        if space.spatial_shape
+        else jnp.ones((space.tables.max_depth + 1,), jnp.float32)
+    )
+    total = jnp.float32(0)
+    for block in range(space.tables.max_depth):
+        op = genome.operation[block]
+        units = shapes["units"][block + 1].astype(jnp.float32)
+        channels = shapes["channels"][block + 1].astype(jnp.float32)
+        dense = 2.0 * fans["dense"][block].astype(jnp.float32) * units
+        conv = 2.0 * fans["conv"][block].astype(jnp.float32) * channels * positions[block + 1]
+        total += jnp.where(op == DENSE, dense, 0.0) + jnp.where(op == CONV, conv, 0.0)
+    total += 2.0 * fans["head"].astype(jnp.float32) * space.num_outputs
+    return total

@@ -1,0 +1,116 @@
+"""(μ+λ) truncation selection and random search.
+
+Truncation: the population holds the μ = ``population_size`` fittest
+candidates seen so far; each child is a mutation of a member drawn uniformly
+(optionally crossed with a second one); parents and children compete and the
+μ fittest survive.
+
+Random search: every child is a fresh random genome; the population only
+keeps the fittest seen so far, for reporting. It is the baseline every paper
+reports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from pathways_jax.evolution import population as population_lib
+from pathways_jax.evolution.population import PopulationState
+from pathways_jax.evolution.regularized import check_settings
+from pathways_jax.genome import PathwayGenome
+from pathways_jax.spaces.pathway import PathwaySpace
+
+
+def _keep_fittest(state, children, fitness, num_real, population_size) -> PopulationState:
+    genomes, births, objectives = population_lib.merged_candidates(
+        state, children, fitness, num_real
+    )
+    keep = population_lib.fittest_first(births, objectives[:, 0])[:population_size]
+    return population_lib.survivors(state, genomes, births, objectives, keep, num_real)
+
+
+@dataclasses.dataclass(frozen=True)
+class TruncationSelection:
+    """Static settings of (μ+λ) truncation selection (μ = ``population_size``,
+    λ = ``round_size``)."""
+
+    space: PathwaySpace
+    population_size: int
+    round_size: int
+    crossover_probability: float = 0.0
+    crossover_kind: str = "block"
+
+    objective_names = ("fitness",)
+
+    def __post_init__(self):
+        check_settings(
+            self.population_size, self.round_size, self.crossover_probability, self.crossover_kind
+        )
+
+    @functools.partial(jax.jit, static_argnums=0)
+    def init(self, key) -> PopulationState:
+        return population_lib.init_population(self.space, self.population_size, key)
+
+    def _child(self, key, state: PopulationState):
+        key_first, key_second, key_breed = jax.random.split(key, 3)
+        first = jax.random.randint(key_first, (), 0, self.population_size)
+        second = jax.random.randint(key_second, (), 0, self.population_size)
+        return population_lib.breed(
+            self.space,
+            key_breed,
+            state,
+            first,
+            second,
+            self.crossover_probability,
+            self.crossover_kind,
+        )
+
+    @functools.partial(jax.jit, static_argnums=0)
+    def ask(self, key, state: PopulationState):
+        """``(children [round_size], parent_ids [round_size, 2])``."""
+        random_children, no_parents = population_lib.random_round(self.space, key, self.round_size)
+        keys = jax.random.split(key, self.round_size)
+        bred, parents = jax.vmap(self._child, in_axes=(0, None))(keys, state)
+        filled = population_lib.is_full(state)
+        children = jax.tree_util.tree_map(
+            lambda a, b: jnp.where(filled, a, b), bred, random_children
+        )
+        return children, jnp.where(filled, parents, no_parents)
+
+    @functools.partial(jax.jit, static_argnums=0)
+    def tell(self, state, children: PathwayGenome, fitness, num_real) -> PopulationState:
+        """Parents and children compete; the μ fittest survive."""
+        return _keep_fittest(state, children, fitness, num_real, self.population_size)
+
+
+@dataclasses.dataclass(frozen=True)
+class RandomSearch:
+    """Random search: every candidate is sampled from the space independently."""
+
+    space: PathwaySpace
+    population_size: int
+    round_size: int
+
+    objective_names = ("fitness",)
+
+    def __post_init__(self):
+        check_settings(self.population_size, self.round_size, 0.0, "block")
+
+    @functools.partial(jax.jit, static_argnums=0)
+    def init(self, key) -> PopulationState:
+        return population_lib.init_population(self.space, self.population_size, key)
+
+    @functools.partial(jax.jit, static_argnums=0)
+    def ask(self, key, state: PopulationState):
+        """``round_size`` random genomes, without parents."""
+        del state
+        return population_lib.random_round(self.space, key, self.round_size)
+
+    @functools.partial(jax.jit, static_argnums=0)
+    def tell(self, state, children: PathwayGenome, fitness, num_real) -> PopulationState:
+        """Keep the fittest seen so far (for reporting only)."""
+        return _keep_fittest(state, children, fitness, num_real, self.population_size)
