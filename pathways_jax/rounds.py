@@ -140,6 +140,16 @@ def _repair(strategy, space, key, state, children, max_params, max_flops):
     return repaired, pick(proposal_parents), within, found, first, params, flops
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _linear_where(space: PathwaySpace, key, children, mask):
+    """``children`` with the slots where ``mask [R]`` is True replaced by the
+    depth-0 linear model."""
+    linear = space.linear_model(key)
+    return jax.tree_util.tree_map(
+        lambda c, lin: jnp.where(mask.reshape(-1, *[1] * (c.ndim - 1)), lin, c), children, linear
+    )
+
+
 def plan_round(
     strategy,
     space: PathwaySpace,
@@ -183,15 +193,10 @@ def plan_round(
                 notes[slot]["cache_hit_of"] = found[0]
                 cached[slot] = found[1]
                 hits.append(slot)
-        if hits:
-            linear = space.linear_model(key)
-            mask = np.zeros(round_size, bool)
-            mask[hits] = True
-            trained = jax.tree_util.tree_map(
-                lambda c, lin: jnp.where(mask.reshape(-1, *[1] * (c.ndim - 1)), lin, c),
-                children,
-                linear,
-            )
+        mask = np.zeros(round_size, bool)
+        mask[hits] = True
+        # Called every round (hits or not) so that it compiles in the first one.
+        trained = _linear_where(space, key, children, mask)
     return RoundPlan(children, parents, trained, notes, cached)
 
 
