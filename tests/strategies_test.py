@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from plain_network_test import SPACES, make_genome
 
-from pathways_jax import evolution, rounds, search
+from pathways_jax import config as config_lib
+from pathways_jax import evolution, reproduction, rounds, search
 from pathways_jax.evolution import nsga2
 from pathways_jax.spaces import pathway_network
 
@@ -236,3 +237,45 @@ def test_constrained_truncation_search_never_trains_over_the_limit(tmp_path):
         if "cache_hit_of" in record:
             source = next(r for r in history if r["id"] == record["cache_hit_of"])
             assert record["metrics"]["fitness"] == source["metrics"]["fitness"]
+
+
+def test_reproduction_summary_and_report(tmp_path):
+    curves = {
+        "regularized": [np.asarray([0.1, 0.5, 0.7]), np.asarray([0.2, 0.6, 0.9])],
+        "tournament": [np.asarray([0.1, 0.4, 0.6]), np.asarray([0.3, 0.3, 0.8])],
+        "random": [np.asarray([0.2, 0.2, 0.5]), np.asarray([0.1, 0.4, 0.4])],
+    }
+    summary = reproduction.summarize(curves)
+    np.testing.assert_allclose(summary["regularized"]["mean"], [0.15, 0.55, 0.8])
+    np.testing.assert_allclose(summary["random"]["final"], [0.5, 0.4])
+    config = _config()
+    path = reproduction.write_report(curves, config, "python repro.py", str(tmp_path), "re")
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    assert "python repro.py" in text and "| regularized | 2 | 0.8000 ± 0.1000" in text
+    assert "Evolution beats random search: **holds**" in text
+    assert "at least as good as non-aging: **holds**" in text
+    assert (tmp_path / "re.png").stat().st_size > 1000
+    run = reproduction.run_config(_with_reproduction(config), "random", 3)
+    assert run.strategy.name == "random" and run.seed == 3 and "reproduction" not in run
+
+
+def _with_reproduction(config):
+    import ml_collections
+
+    config.reproduction = ml_collections.ConfigDict({"strategies": ("random",), "seeds": (0,)})
+    return config
+
+
+def test_pareto_and_reproduction_configs_load():
+    for name in ("mnist1d_pareto", "reproduce_regularized_evolution"):
+        path = os.path.join(REPO, "configs", f"{name}.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        config = module.get_config()
+        if name == "mnist1d_pareto":
+            config_lib.check_config(config)
+            assert config.strategy.name == "nsga2"
+        else:
+            config_lib.check_config(reproduction.run_config(config, "regularized", 0))
