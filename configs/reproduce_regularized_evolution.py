@@ -25,9 +25,9 @@ def _mnist1d_config():
 
 def get_config():
     config = _mnist1d_config()
-    config.budget.evaluations = 96
-    config.train.steps = 200
-    config.final.steps = 200
+    config.budget.evaluations = 80
+    config.train.steps = 150
+    config.final.steps = 150
     config.final.top_k = 1
     config.strategy.population_size = 16
     config.strategy.sample_size = 4

@@ -17,8 +17,12 @@ import os
 import shlex
 import sys
 
-from absl import app, flags, logging
-from ml_collections import config_flags
+# As in scripts/demo.sh: split each population over two CPU devices unless the
+# caller chose (read when JAX starts its backend, after this line).
+os.environ.setdefault("JAX_NUM_CPU_DEVICES", "2")
+
+from absl import app, flags, logging  # noqa: E402
+from ml_collections import config_flags  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Reproduction config (configs/reproduce_regularized_evolution.py)."
