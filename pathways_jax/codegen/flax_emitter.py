@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathways_jax.codegen.recipe import Recipe
 from pathways_jax.codegen.source_text import (
     call_lines,
-    float_literal,
+    module_constants,
     shape_text,
     tuple_literal,
 )
@@ -150,27 +150,6 @@ def _optimizer_doc(recipe: Recipe) -> str:
     return text + "."
 
 
-def _constants(recipe: Recipe) -> list[str]:
-    constants = [
-        f"INPUT_SHAPE = {tuple_literal(recipe.input_shape)}",
-        f"NUM_OUTPUTS = {recipe.num_outputs}",
-        f"TRAIN_STEPS = {recipe.steps}",
-        f"BATCH_SIZE = {recipe.batch_size}",
-        f"LEARNING_RATE = {float_literal(recipe.learning_rate)}",
-    ]
-    if recipe.schedule == "warmup_cosine":
-        constants.append(f"WARMUP_STEPS = {recipe.warmup_steps}")
-    if recipe.weight_decay > 0:
-        constants.append(f"WEIGHT_DECAY = {float_literal(recipe.weight_decay)}")
-    if recipe.l1_penalty > 0:
-        constants.append(f"L1_PENALTY = {float_literal(recipe.l1_penalty)}")
-    if recipe.loss == "xent_smooth":
-        constants.append("LABEL_SMOOTHING = 0.1")
-    if recipe.loss == "huber":
-        constants.append("HUBER_DELTA = 1.0")
-    return constants
-
-
 def _module_lines(recipe: Recipe) -> list[str]:
     """The ``Pathway`` module class."""
     shape = "[batch, " + ", ".join(str(n) for n in recipe.input_shape) + "]"
@@ -294,7 +273,7 @@ def flax_source(recipe: Recipe, header: str) -> str:
         "import optax",
         "from flax import serialization",
         "",
-        *_constants(recipe),
+        *module_constants(recipe),
         "",
         "",
         *_module_lines(recipe),

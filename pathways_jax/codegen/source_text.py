@@ -115,3 +115,25 @@ def tuple_literal(values) -> str:
     """``(40, 1)`` or ``(5,)``."""
     items = [str(v) for v in values]
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def module_constants(recipe: Recipe) -> list[str]:
+    """The constants at the top of an exported module (training settings included)."""
+    constants = [
+        f"INPUT_SHAPE = {tuple_literal(recipe.input_shape)}",
+        f"NUM_OUTPUTS = {recipe.num_outputs}",
+        f"TRAIN_STEPS = {recipe.steps}",
+        f"BATCH_SIZE = {recipe.batch_size}",
+        f"LEARNING_RATE = {float_literal(recipe.learning_rate)}",
+    ]
+    if recipe.schedule == "warmup_cosine":
+        constants.append(f"WARMUP_STEPS = {recipe.warmup_steps}")
+    if recipe.weight_decay > 0:
+        constants.append(f"WEIGHT_DECAY = {float_literal(recipe.weight_decay)}")
+    if recipe.l1_penalty > 0:
+        constants.append(f"L1_PENALTY = {float_literal(recipe.l1_penalty)}")
+    if recipe.loss == "xent_smooth":
+        constants.append("LABEL_SMOOTHING = 0.1")
+    if recipe.loss == "huber":
+        constants.append("HUBER_DELTA = 1.0")
+    return constants

@@ -11,12 +11,7 @@ kernels keep the Flax row order.
 from __future__ import annotations
 
 from pathways_jax.codegen.recipe import Recipe
-from pathways_jax.codegen.source_text import (
-    call_lines,
-    float_literal,
-    shape_text,
-    tuple_literal,
-)
+from pathways_jax.codegen.source_text import call_lines, module_constants, shape_text
 
 LAYER_NORM_EPSILON = "1e-6"
 
@@ -176,23 +171,7 @@ def torch_source(recipe: Recipe, header: str) -> str:
     outputs = "outputs" if regression else "logits"
     shape = "[batch, " + ", ".join(str(n) for n in recipe.input_shape) + "]"
     uses_math = recipe.schedule != "constant"
-    constants = [
-        f"INPUT_SHAPE = {tuple_literal(recipe.input_shape)}",
-        f"NUM_OUTPUTS = {recipe.num_outputs}",
-        f"TRAIN_STEPS = {recipe.steps}",
-        f"BATCH_SIZE = {recipe.batch_size}",
-        f"LEARNING_RATE = {float_literal(recipe.learning_rate)}",
-    ]
-    if recipe.schedule == "warmup_cosine":
-        constants.append(f"WARMUP_STEPS = {recipe.warmup_steps}")
-    if recipe.weight_decay > 0:
-        constants.append(f"WEIGHT_DECAY = {float_literal(recipe.weight_decay)}")
-    if recipe.l1_penalty > 0:
-        constants.append(f"L1_PENALTY = {float_literal(recipe.l1_penalty)}")
-    if recipe.loss == "xent_smooth":
-        constants.append("LABEL_SMOOTHING = 0.1")
-    if recipe.loss == "huber":
-        constants.append("HUBER_DELTA = 1.0")
+    constants = module_constants(recipe)
 
     optimizer_class, options = _OPTIMIZERS[recipe.optimizer]
     options = ["model.parameters()", "lr=LEARNING_RATE", *options]

@@ -199,19 +199,16 @@ class NSGA2:
     @functools.partial(jax.jit, static_argnums=0)
     def ask(self, key, state: PopulationState):
         """``(children [round_size], parent_ids [round_size, 2])``."""
-        random_children, no_parents = population_lib.random_round(self.space, key, self.round_size)
         valid = state.birth >= 0
         ranks = non_dominated_ranks(state.objectives, valid)
         crowding = crowding_distances(state.objectives, ranks)
-        keys = jax.random.split(key, self.round_size)
-        bred, parents = jax.vmap(self._child, in_axes=(0, None, None, None))(
-            keys, state, ranks, crowding
+        return population_lib.bred_or_random(
+            self.space,
+            key,
+            state,
+            self.round_size,
+            lambda k: self._child(k, state, ranks, crowding),
         )
-        filled = population_lib.is_full(state)
-        children = jax.tree_util.tree_map(
-            lambda a, b: jnp.where(filled, a, b), bred, random_children
-        )
-        return children, jnp.where(filled, parents, no_parents)
 
     @functools.partial(jax.jit, static_argnums=0)
     def tell(self, state, children: PathwayGenome, objectives, num_real) -> PopulationState:

@@ -164,3 +164,17 @@ def fittest_first(births: jnp.ndarray, fitness: jnp.ndarray) -> jnp.ndarray:
 def oldest_die(births: jnp.ndarray) -> jnp.ndarray:
     """Indices ordered youngest first; empty and unevaluated slots last."""
     return jnp.argsort(-births, stable=True)
+
+
+def bred_or_random(space: PathwaySpace, key, state: PopulationState, round_size: int, child_fn):
+    """A round of children: random genomes until the population is full, then
+    ``child_fn(key) -> (child, parent_ids [2])`` vmapped over ``round_size`` keys.
+
+    Returns:
+      ``(children [round_size], parent_ids [round_size, 2])``.
+    """
+    random_children, no_parents = random_round(space, key, round_size)
+    bred, parents = jax.vmap(child_fn)(jax.random.split(key, round_size))
+    filled = is_full(state)
+    children = jax.tree_util.tree_map(lambda a, b: jnp.where(filled, a, b), bred, random_children)
+    return children, jnp.where(filled, parents, no_parents)

@@ -21,7 +21,6 @@ import dataclasses
 import functools
 
 import jax
-import jax.numpy as jnp
 
 from pathways_jax.evolution import population as population_lib
 from pathways_jax.evolution.population import PopulationState
@@ -108,14 +107,9 @@ class RegularizedEvolution:
           and int32 ``[round_size, 2]`` ids of the parents (``-1`` for none;
           random genomes have none).
         """
-        random_children, no_parents = population_lib.random_round(self.space, key, self.round_size)
-        keys = jax.random.split(key, self.round_size)
-        bred_children, parents = jax.vmap(self._child, in_axes=(0, None))(keys, state)
-        filled = population_lib.is_full(state)
-        children = jax.tree_util.tree_map(
-            lambda bred, rand: jnp.where(filled, bred, rand), bred_children, random_children
+        return population_lib.bred_or_random(
+            self.space, key, state, self.round_size, lambda k: self._child(k, state)
         )
-        return children, jnp.where(filled, parents, no_parents)
 
     @functools.partial(jax.jit, static_argnums=0)
     def tell(

@@ -16,7 +16,6 @@ import dataclasses
 import functools
 
 import jax
-import jax.numpy as jnp
 
 from pathways_jax.evolution import population as population_lib
 from pathways_jax.evolution.population import PopulationState
@@ -72,14 +71,9 @@ class TruncationSelection:
     @functools.partial(jax.jit, static_argnums=0)
     def ask(self, key, state: PopulationState):
         """``(children [round_size], parent_ids [round_size, 2])``."""
-        random_children, no_parents = population_lib.random_round(self.space, key, self.round_size)
-        keys = jax.random.split(key, self.round_size)
-        bred, parents = jax.vmap(self._child, in_axes=(0, None))(keys, state)
-        filled = population_lib.is_full(state)
-        children = jax.tree_util.tree_map(
-            lambda a, b: jnp.where(filled, a, b), bred, random_children
+        return population_lib.bred_or_random(
+            self.space, key, state, self.round_size, lambda k: self._child(k, state)
         )
-        return children, jnp.where(filled, parents, no_parents)
 
     @functools.partial(jax.jit, static_argnums=0)
     def tell(self, state, children: PathwayGenome, fitness, num_real) -> PopulationState:
