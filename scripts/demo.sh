@@ -13,5 +13,5 @@ echo "  summary.json     best pathway, validation and test metrics, wall time, c
 echo "  report.md        the run at a glance: best pathway, metrics, plots (plots/), top 10"
 echo "  best/            the best pathway as code: model.py (Flax), model_torch.py (PyTorch),"
 echo "                   their weights, and predict.py:"
-echo "                   (cd $WORKDIR/best && ../../../.venv/bin/python predict.py --data=test_split.npz)"
+echo "                   .venv/bin/python $WORKDIR/best/predict.py --data=$WORKDIR/best/test_split.npz"
 echo "  history.jsonl    every evaluated pathway; metrics.jsonl one line per round"
