@@ -51,6 +51,12 @@ def default_config() -> ml_collections.ConfigDict:
     # pathway computes is not trained again; it inherits that fitness.
     config.strategy.equivalence_cache = True
 
+    # Multi-fidelity: every child trains hurdle_steps first; only the best
+    # keep_fraction of a round then trains for train.steps (0: no hurdle).
+    config.fidelity = ml_collections.ConfigDict()
+    config.fidelity.hurdle_steps = 0
+    config.fidelity.keep_fraction = 0.25
+
     config.constraints = ml_collections.ConfigDict()
     config.constraints.max_params = 0  # 0: no limit. Larger pathways are never trained.
     config.constraints.max_flops = 0  # 0: no limit (forward FLOPs per example).
@@ -108,6 +114,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "checkpoint",
         "progress",
         "constraints",
+        "fidelity",
     ):
         if section not in config:
             raise ConfigError(
@@ -202,6 +209,19 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "strategy.objectives",
         objectives,
         f"'fitness' then one or more distinct of {OBJECTIVES[1:]}",
+    )
+    fidelity = config.fidelity
+    _require(
+        isinstance(fidelity.hurdle_steps, int) and 0 <= fidelity.hurdle_steps < config.train.steps,
+        "fidelity.hurdle_steps",
+        fidelity.hurdle_steps,
+        f"an integer in [0, train.steps={config.train.steps}) (0: no hurdle)",
+    )
+    _require(
+        0 < fidelity.keep_fraction <= 1,
+        "fidelity.keep_fraction",
+        fidelity.keep_fraction,
+        "a fraction in (0, 1]",
     )
     for key in ("max_params", "max_flops"):
         value = config.constraints[key]

@@ -21,7 +21,7 @@ import numpy as np
 from absl import logging
 
 from pathways_jax import config as config_lib
-from pathways_jax import data, evolution, genome, parallel, rounds
+from pathways_jax import data, evolution, fidelity, genome, parallel, rounds
 from pathways_jax.codegen import export
 from pathways_jax.population_program import PopulationProgram, candidate_keys, search_keys
 from pathways_jax.runs import (
@@ -192,9 +192,7 @@ def run_search(
         mesh = parallel.population_mesh(num_devices)
     except ValueError as error:
         raise config_lib.ConfigError(str(error)) from None
-    program = PopulationProgram(
-        space, config.train.steps, mesh, config.parallel.backend, config.parallel.vmap_width
-    )
+    program = fidelity.RoundTrainer(space, config, mesh)
     logging.info(
         "Search: %s, population %d, sample %d, %d candidates in rounds of %d on %d device(s) (%s)",
         config.strategy.name,
@@ -238,7 +236,7 @@ def run_search(
     training_steps = 0
     if evaluated:  # Resumed: the cache and step count follow from the kept history.
         kept = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
-        training_steps = sum("cache_hit_of" not in r for r in kept) * config.train.steps
+        training_steps = sum(program.steps_of(record) for record in kept)
         if cache is not None:
             cache.add_records(kept)
             cache.lookups = cache.hits = 0
@@ -296,8 +294,9 @@ def run_search(
                 )
                 ids = np.arange(evaluated, evaluated + config.parallel.round_size)
                 metrics = program(
-                    plan.trained,
+                    plan,
                     candidate_keys(train_key, ids),
+                    num_real,
                     train_inputs,
                     train_targets,
                     (validation,),
@@ -309,7 +308,7 @@ def run_search(
                 lines = _round_records(space, plan, metrics, ids, num_real, round_index)
                 if cache is not None:
                     cache.add_records(lines)
-                training_steps += (num_real - plan.num_cache_hits) * config.train.steps
+                training_steps += sum(program.steps_of(record) for record in lines)
                 for record in lines:
                     finalists.append((record["metrics"]["fitness"], -record["id"], record))
                     if record["metrics"]["fitness"] > best["fitness"]:

@@ -279,3 +279,31 @@ def test_pareto_and_reproduction_configs_load():
             assert config.strategy.name == "nsga2"
         else:
             config_lib.check_config(reproduction.run_config(config, "regularized", 0))
+
+
+def test_hurdle_trains_only_the_best_fraction_fully(tmp_path):
+    config = _config()
+    config.strategy.equivalence_cache = False
+    plain = search.run_search(config, str(tmp_path / "plain"))
+    config.fidelity.hurdle_steps = 6
+    config.fidelity.keep_fraction = 0.25  # 1 of every 4 children.
+    hurdled = search.run_search(config, str(tmp_path / "hurdle"))
+    read = lambda name: [
+        json.loads(line) for line in (tmp_path / name / "history.jsonl").read_text().splitlines()
+    ]
+    history, reference = read("hurdle"), read("plain")
+    for round_index in range(5):
+        members = [r for r in history if r["round"] == round_index]
+        assert sum("fidelity" not in r for r in members) == 1
+        assert sum(r.get("fidelity") == "hurdle" for r in members) == 3
+    # Round 0 is random with the same keys in both runs: the child that passes
+    # the hurdle gets exactly the metrics it gets without one.
+    passed = next(r for r in history if r["round"] == 0 and "fidelity" not in r)
+    assert passed["metrics"] == reference[passed["id"]]["metrics"]
+    metrics = [
+        json.loads(line)
+        for line in (tmp_path / "hurdle" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert metrics[-1]["training_steps"] == 20 * 6 + 5 * 30
+    assert {m["compilations"] for m in metrics} == {2}
+    assert hurdled["evaluations"] == plain["evaluations"] == 20
