@@ -11,11 +11,24 @@ from absl import flags
 def one_line(error: BaseException) -> str:
     """The message of ``error`` on one line, without quoting noise; an embedded
     traceback is reduced to its final line."""
-    text = str(error).strip().strip("\"'") or type(error).__name__
+    text = str(error).strip()
+    while len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()  # Quotes around the whole message, not inside it.
+    text = text or type(error).__name__
     if "Traceback (most recent call last)" in text:
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         text = lines[0].split("Traceback")[0].strip() + " " + lines[-1]
     return " ".join(text.split())
+
+
+def _unknown_key_message(argv: list[str], name: str) -> str:
+    """``unknown config key KEY in --config.KEY=VALUE`` for the override of
+    ``argv`` that names the unknown key ``name``."""
+    for argument in argv:
+        key = argument.split("=", 1)[0]
+        if key.startswith("--config.") and name in key.split(".")[1:]:
+            return f"unknown config key {key[len('--config.') :]!r} in {argument}"
+    return f"unknown config key in an override: {name}"
 
 
 def parse_flags(argv: list[str]) -> list[str]:
@@ -27,7 +40,7 @@ def parse_flags(argv: list[str]) -> list[str]:
     except flags.Error as error:
         message = one_line(error)
     except (AttributeError, KeyError) as error:
-        message = f"unknown config key in an override: {one_line(error)}"
+        message = _unknown_key_message(argv, one_line(error))
     except (TypeError, ValueError, OSError, SyntaxError, ImportError) as error:
         message = f"{type(error).__name__}: {one_line(error)}"
     print(f"{program}: error: {message}", file=sys.stderr)

@@ -1,9 +1,16 @@
 """Bad input to the search command: one clear line naming what is wrong, a
-non-zero exit, no traceback."""
+non-zero exit, no traceback and no damage to an existing workdir.
 
+Each case of :data:`BAD_INPUTS` is a row of ``docs/errors.md``, and the
+message the command prints must equal the row's message word for word (the
+test's temporary directory written as ``TMP``).
+"""
+
+import importlib
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -12,80 +19,72 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(REPO, "tests", "configs", "tiny_vector.py")
+ERRORS_DOC = os.path.join(REPO, "docs", "errors.md")
+# A table row: | bad input | `message` | `tests/file.py::test_name[case]` |
+ROW = re.compile(r"^\|(?P<input>[^|]+)\|\s*`(?P<message>.+)`\s*\|\s*`(?P<test>tests/[^`]+)`\s*\|$")
+
+
+def _search_args(workdir, *overrides, config=CONFIG):
+    return [
+        sys.executable,
+        os.path.join(REPO, "experiments", "search.py"),
+        f"--config={config}",
+        f"--workdir={workdir}",
+        *overrides,
+    ]
 
 
 def _run(tmp_path, *overrides, workdir=None):
-    command = [
-        sys.executable,
-        os.path.join(REPO, "experiments", "search.py"),
-        f"--config={CONFIG}",
-        f"--workdir={workdir or tmp_path / 'run'}",
-        *overrides,
-    ]
-    env = dict(os.environ, PYTHONPATH=REPO)
+    command = _search_args(workdir or tmp_path / "run", *overrides)
+    # One device, whatever this process has, so that messages do not vary.
+    env = dict(os.environ, PYTHONPATH=REPO, JAX_NUM_CPU_DEVICES="1")
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 
-def _assert_one_line_error(result, *fragments):
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
-    assert len(errors) >= 1, result.stderr
-    message = errors[-1]
-    for fragment in fragments:
-        assert fragment in message, message
+def _labelled(num_rows=30):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(num_rows, 3)).astype(np.float32), np.arange(num_rows) % 3
 
 
-@pytest.mark.parametrize(
-    "override, fragments",
-    [
-        ("--config.strategy.sample_size=50", ["strategy.sample_size", "50"]),
-        ("--config.parallel.backend=threads", ["parallel.backend", "threads"]),
-        ("--config.budget.evaluations=0", ["budget.evaluations"]),
-        ("--config.dataset.name=imagenet", ["imagenet", "mnist1d"]),
-        ("--config.space.kernel_sizes=(2,4)", ["space.kernel_sizes"]),
-        ("--config.parallel.num_devices=64", ["parallel.num_devices=64"]),
-    ],
-)
-def test_bad_config_values(tmp_path, override, fragments):
-    _assert_one_line_error(_run(tmp_path, override), *fragments)
+def _npz(**arrays):
+    def setup(tmp_path):
+        np.savez(tmp_path / "data.npz", **arrays)
+        return [f"--config.dataset.name=npz:{tmp_path / 'data.npz'}"]
+
+    return setup
 
 
-def test_missing_and_malformed_data_files(tmp_path):
-    missing = tmp_path / "missing.npz"
-    _assert_one_line_error(_run(tmp_path, f"--config.dataset.name=npz:{missing}"), str(missing))
-    garbage = tmp_path / "garbage.npz"
-    garbage.write_bytes(b"not a zip file")
-    _assert_one_line_error(_run(tmp_path, f"--config.dataset.name=npz:{garbage}"), str(garbage))
-    bad_labels = tmp_path / "labels.npz"
-    np.savez(bad_labels, x=np.zeros((20, 3), np.float32), y=np.full((20,), np.nan, np.float32))
-    _assert_one_line_error(_run(tmp_path, f"--config.dataset.name=npz:{bad_labels}"), "'y'")
-    csv = tmp_path / "data.csv"
-    csv.write_text("a,b,label\n1,2,0\n3,x,1\n")
-    _assert_one_line_error(_run(tmp_path, f"--config.dataset.name=csv:{csv}"), str(csv))
+def _csv(text):
+    def setup(tmp_path):
+        (tmp_path / "data.csv").write_text(text)
+        return [f"--config.dataset.name=csv:{tmp_path / 'data.csv'}"]
+
+    return setup
 
 
-def test_unknown_config_key_and_missing_config_file(tmp_path):
-    result = _run(tmp_path, "--config.strategy.no_such_key=3")
-    assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "no_such_key" in result.stderr
-    command = [
-        sys.executable,
-        os.path.join(REPO, "experiments", "search.py"),
-        "--config=nope.py",
-        f"--workdir={tmp_path}",
-    ]
-    result = subprocess.run(
-        command, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=REPO)
-    )
-    assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "nope.py" in result.stderr
+def _overrides(*overrides):
+    return lambda tmp_path: list(overrides)
 
 
-def test_existing_run_with_another_config_is_refused(tmp_path):
-    """A workdir is resumed only by the config it was started with: another one
-    is refused naming the differing keys, and records without a config too;
-    nothing in the workdir changes."""
+def _truncated_npz(tmp_path):
+    x, y = _labelled()
+    np.savez(tmp_path / "full.npz", x=x, y=y)
+    contents = (tmp_path / "full.npz").read_bytes()
+    (tmp_path / "data.npz").write_bytes(contents[: len(contents) // 2])
+    return [f"--config.dataset.name=npz:{tmp_path / 'data.npz'}"]
+
+
+def _missing_config_file(tmp_path):
+    return [f"--config={tmp_path / 'nope.py'}"]
+
+
+def _unwritable_workdir(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    return [f"--workdir={tmp_path / 'a_file' / 'run'}"]
+
+
+def _saved_run(tmp_path, with_config=True):
+    """The workdir holds records of a run with seed 7 and 5 training steps."""
     spec = importlib.util.spec_from_file_location("tiny_config", CONFIG)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -93,13 +92,110 @@ def test_existing_run_with_another_config_is_refused(tmp_path):
     saved.seed = 7
     saved.train.steps = 5
     workdir = tmp_path / "run"
-    workdir.mkdir()
-    (workdir / "config.json").write_text(json.dumps(saved.to_dict()))
+    if with_config:
+        (workdir / "config.json").write_text(json.dumps(saved.to_dict()))
     (workdir / "history.jsonl").write_text('{"id": 0}\n')
-    result = _run(tmp_path, workdir=workdir)
-    _assert_one_line_error(result, str(workdir), "seed, train.steps", "--overwrite")
-    assert (workdir / "history.jsonl").read_text() == '{"id": 0}\n'
+    return []
 
-    (workdir / "config.json").unlink()
-    _assert_one_line_error(_run(tmp_path, workdir=workdir), str(workdir), "--overwrite")
-    assert (workdir / "history.jsonl").read_text() == '{"id": 0}\n'
+
+X, Y = _labelled()
+NAN_X = np.where(np.arange(X.size).reshape(X.shape) < 2, np.nan, X)
+# Case -> setup(tmp_path) writing its input files and returning the command's
+# extra flags (a later --config or --workdir replaces the default one).
+BAD_INPUTS = {
+    "unknown_config_key": _overrides("--config.strategy.no_such_key=3"),
+    "missing_config_file": _missing_config_file,
+    "wrong_type": _overrides("--config.strategy.population_size=many"),
+    "negative_population": _overrides("--config.strategy.population_size=-4"),
+    "sample_larger_than_population": _overrides("--config.strategy.sample_size=50"),
+    "zero_budget": _overrides("--config.budget.evaluations=0"),
+    "learning_rate_range_reversed": _overrides(
+        "--config.space.log10_learning_rate_min=-1", "--config.space.log10_learning_rate_max=-3"
+    ),
+    "even_kernel_size": _overrides("--config.space.kernel_sizes=(2,4)"),
+    "unknown_backend": _overrides("--config.parallel.backend=threads"),
+    "too_many_devices": _overrides("--config.parallel.num_devices=64"),
+    "unknown_dataset": _overrides("--config.dataset.name=imagenet"),
+    "missing_npz": lambda tmp_path: [f"--config.dataset.name=npz:{tmp_path / 'absent.npz'}"],
+    "not_an_npz": lambda tmp_path: (
+        (tmp_path / "data.npz").write_bytes(b"not a zip file"),
+        [f"--config.dataset.name=npz:{tmp_path / 'data.npz'}"],
+    )[1],
+    "truncated_npz": _truncated_npz,
+    "non_numeric_npz": _npz(x=np.full((30, 3), "a"), y=Y),
+    "missing_csv": lambda tmp_path: [f"--config.dataset.name=csv:{tmp_path / 'absent.csv'}"],
+    "truncated_csv": _csv("a,b,label\n1,2,0\n3,4,1\n5,"),
+    "non_numeric_csv": _csv("a,b,label\n1,2,0\n3,x,1\n"),
+    "nan_features": _npz(x=NAN_X, y=Y),
+    "infinite_features": _csv("a,b,label\n1,2,0\n3,inf,1\n5,6,2\n"),
+    "nan_labels": _npz(x=X, y=np.full((30,), np.nan, np.float32)),
+    "labels_out_of_range": _npz(x=X, y=Y - 1),
+    "single_class": _npz(x=X, y=np.zeros(30, int)),
+    "empty_split": _overrides("--config.dataset.validation_fraction=0.001"),
+    "unwritable_workdir": _unwritable_workdir,
+    "workdir_of_another_config": _saved_run,
+    "workdir_with_records_but_no_config": lambda tmp_path: _saved_run(tmp_path, False),
+}
+
+
+def documented_rows() -> list[dict]:
+    """The rows of the table in ``docs/errors.md``."""
+    with open(ERRORS_DOC, encoding="utf-8") as file:
+        rows = [ROW.match(line.strip()) for line in file]
+    return [row.groupdict() for row in rows if row]
+
+
+def _snapshot(directory):
+    return {
+        os.path.relpath(os.path.join(root, name), directory): open(
+            os.path.join(root, name), "rb"
+        ).read()
+        for root, _, names in os.walk(directory)
+        for name in names
+    }
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input(case, tmp_path):
+    documented = {row["test"]: row["message"] for row in documented_rows()}
+    test_id = f"tests/cli_test.py::test_bad_input[{case}]"
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    (workdir / "notes.txt").write_text("a file of the user's")
+    extra = BAD_INPUTS[case](tmp_path)
+    before = _snapshot(workdir)
+
+    result = _run(tmp_path, *extra, workdir=workdir)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1, result.stderr
+    message = errors[0].replace(str(tmp_path), "TMP")
+    assert message == documented.get(test_id), (
+        f"docs/errors.md: | ... | `{message}` | `{test_id}` |"
+    )
+    after = _snapshot(workdir)
+    assert {name: after[name] for name in before} == before
+    assert set(after) - set(before) <= {"config.json"}  # A fresh run's config only.
+
+
+def test_errors_doc_matches_the_tests():
+    """Every row of docs/errors.md names a test that exists, and every case of
+    :func:`test_bad_input` has exactly one row."""
+    rows = documented_rows()
+    assert len(rows) > len(BAD_INPUTS)
+    tests = [row["test"] for row in rows]
+    assert len(set(tests)) == len(tests)
+    cases = {f"tests/cli_test.py::test_bad_input[{case}]" for case in BAD_INPUTS}
+    assert cases <= set(tests)
+    for test in set(tests) - cases:
+        path, _, name = test.partition("::")
+        name, _, parameter = name.partition("[")
+        module = importlib.import_module(path[: -len(".py")].replace("/", "."))
+        assert callable(getattr(module, name, None)), test
+        if parameter:
+            marks = [
+                mark for mark in module.__dict__[name].pytestmark if mark.name == "parametrize"
+            ]
+            assert parameter.rstrip("]") in marks[0].args[1], test
