@@ -3,6 +3,7 @@ the reasons candidates diverged."""
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import pytest
 from matplotlib import image
 
 from pathways_jax import search
-from pathways_jax.runs import diagram, plots, progress, records, report, scalars
+from pathways_jax.runs import diagram, pareto, plots, progress, records, report, scalars
 from tests.search_test import VECTOR_CONFIG, _load_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,10 +27,10 @@ def finished_run(tmp_path_factory):
     return workdir, summary
 
 
-def _scalar_events(workdir):
+def _scalar_events(workdir, logdir="tensorboard"):
     from tensorboard.backend.event_processing import event_accumulator
 
-    accumulator = event_accumulator.EventAccumulator(os.path.join(workdir, "tensorboard"))
+    accumulator = event_accumulator.EventAccumulator(os.path.join(workdir, logdir))
     accumulator.Reload()
     return accumulator
 
@@ -37,7 +38,8 @@ def _scalar_events(workdir):
 def test_tensorboard_reader_loads_every_round(finished_run):
     workdir, _ = finished_run
     accumulator = _scalar_events(workdir)
-    assert set(accumulator.Tags()["scalars"]) == set(scalars.TAGS.values())
+    expected = set(scalars.TAGS.values()) - set(scalars.MULTI_OBJECTIVE_TAGS)
+    assert set(accumulator.Tags()["scalars"]) == expected
     metrics = records.read_json_lines(os.path.join(workdir, records.METRICS_FILE))
     best = accumulator.Scalars("fitness/best")
     assert [event.step for event in best] == [4, 8, 12, 16, 20]
@@ -46,6 +48,23 @@ def test_tensorboard_reader_loads_every_round(finished_run):
     # Steps of candidates actually trained (cache hits train nothing).
     assert [event.value for event in steps] == [m["training_steps"] for m in metrics]
     assert steps[0].value == 4 * 30
+
+
+def test_scalar_writer_writes_hypervolume_and_cache_hit_rate(tmp_path):
+    """The fields of multi-objective and cached runs become scalars; a field
+    missing from a line (hypervolume of a single-objective run) is skipped."""
+    writer = scalars.ScalarWriter(str(tmp_path))
+    line = {"best_fitness": 0.5, "cache_hits": 1, "cache_hit_rate": 0.25, "repaired": 0}
+    writer.write(4, {**line, "hypervolume": 0.125})
+    writer.write(8, {**line, "cache_hits": 3, "cache_hit_rate": 0.5, "hypervolume": 0.375})
+    writer.write(12, line)
+    writer.close()
+    accumulator = _scalar_events(str(tmp_path.parent), str(tmp_path.name))
+    values = lambda tag: [(event.step, event.value) for event in accumulator.Scalars(tag)]
+    assert values("search/hypervolume") == [(4, 0.125), (8, 0.375)]
+    assert values("cache/hit_rate") == [(4, 0.25), (8, 0.5), (12, 0.25)]
+    assert values("cache/hits") == [(4, 1.0), (8, 3.0), (12, 1.0)]
+    assert values("search/repaired") == [(4, 0.0), (8, 0.0), (12, 0.0)]
 
 
 def test_search_draws_plots_and_writes_the_report(finished_run):
@@ -76,6 +95,26 @@ def test_search_draws_plots_and_writes_the_report(finished_run):
     assert [row.split(" | ")[3] for row in rows] == [f"{f:.4f}" for f in fitness]
     assert "`strategy.population_size` | `6`" in text
     assert f"{summary['final']['test']['accuracy']:.4f}" in text
+
+
+def test_report_shows_the_pareto_front_of_a_multi_objective_run(finished_run, tmp_path):
+    """With ``pareto_front.json`` (written at the end of an nsga2 search; here
+    from the records of a finished run) the report shows the front's plot and
+    a table of its pathways; without it there is no such section."""
+    workdir = str(tmp_path / "run")
+    shutil.copytree(finished_run[0], workdir)
+    assert "## Pareto front" not in report.build_report(workdir)
+    front = pareto.write_pareto_front(workdir, ("fitness", "params"))
+    text = report.build_report(workdir)
+    section = text.split("## Pareto front")[1].split("\n## ")[0]
+    assert "![Pareto front](plots/pareto_front.png)" in section
+    assert os.path.exists(os.path.join(workdir, "plots", "pareto_front.png"))
+    assert "| id | fitness | params | pathway |" in section
+    rows = [line for line in section.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    shown = front["front"][: report.PARETO_ROWS]
+    assert [int(row.split(" | ")[0][2:]) for row in rows] == [m["id"] for m in shown]
+    assert rows[0].split(" | ")[1] == f"{shown[0]['fitness']:.4f}"
+    assert f"{len(front['front'])} pathways are not dominated on fitness, params" in section
 
 
 def test_report_command(finished_run, tmp_path):

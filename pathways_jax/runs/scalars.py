@@ -5,6 +5,9 @@ so far, so runs with different round sizes share an x axis. A resumed run
 opens a new event file with ``purge_step`` just after its checkpoint's step:
 TensorBoard then drops the events an interrupted session wrote past that
 checkpoint.
+
+A tag is written only when its field is in the line: ``hypervolume`` is there
+for multi-objective runs only (strategy ``nsga2``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,13 @@ TAGS = {
     "xla_compilations": "compile/xla",
     "diverged": "search/diverged",
     "round": "search/round",
+    "hypervolume": "search/hypervolume",
+    "cache_hits": "cache/hits",
+    "cache_hit_rate": "cache/hit_rate",
+    "repaired": "search/repaired",
 }
+# Tags of multi-objective runs only.
+MULTI_OBJECTIVE_TAGS = ("search/hypervolume",)
 
 
 class ScalarWriter:
