@@ -7,7 +7,9 @@
 - ``best_pathway.png``: a drawing of the best pathway (:mod:`diagram`).
 
 Diverged candidates (fitness -inf) are left out of the scatter and counted in
-the titles. There is one objective, so there is no Pareto front to draw.
+the titles. A multi-objective run (strategy ``nsga2``) also has
+``pareto_front.png``, drawn with its ``pareto_front.json`` at the end of the
+search by :mod:`pathways_jax.runs.pareto`; the report shows both.
 """
 
 from __future__ import annotations

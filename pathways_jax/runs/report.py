@@ -2,7 +2,8 @@
 
 The report is built from the files of a workdir only: ``config.json``,
 ``summary.json``, ``best/genome.json``, ``history.jsonl``, ``metrics.jsonl``,
-the plots (drawn here) and the exported code in ``best/``. A run that has
+the plots (drawn here), the Pareto front of a multi-objective run
+(``pareto_front.json`` and its plot) and the exported code in ``best/``. A run that has
 not finished yet (no summary) gets a report of its progress so far.
 """
 
@@ -11,11 +12,12 @@ from __future__ import annotations
 import math
 import os
 
-from pathways_jax.runs import plots, records
+from pathways_jax.runs import pareto, plots, records
 from pathways_jax.runs import workdir as run_workdir
 
 REPORT_FILE = run_workdir.REPORT_FILE
 TOP_K = 10
+PARETO_ROWS = 10  # Pathways of the Pareto front listed in the report.
 
 
 class ReportError(ValueError):
@@ -51,6 +53,39 @@ def top_pathways(history: list[dict], count: int = TOP_K) -> list[dict]:
     """The ``count`` history records with the best validation fitness (ties to
     the older candidate); diverged candidates last."""
     return sorted(history, key=lambda r: (-r["metrics"]["fitness"], r["id"]))[:count]
+
+
+def _pareto_lines(workdir: str) -> list[str]:
+    """The Pareto front section of a multi-objective run (none without
+    ``pareto_front.json``): its plot and its best pathways by fitness."""
+    path = os.path.join(workdir, pareto.PARETO_FILE)
+    if not os.path.exists(path):
+        return []
+    try:
+        front = records.read_json(path)
+    except (OSError, ValueError) as error:
+        raise ReportError(f"{path} cannot be read: {error}") from None
+    names = list(front["objectives"])
+    members = front["front"]
+    lines = ["## Pareto front", ""]
+    lines += [
+        f"{len(members)} pathways are not dominated on {', '.join(names)} "
+        f"(hypervolume {_number(float(front['hypervolume']))}); the {min(len(members), PARETO_ROWS)}"
+        " with the best fitness:",
+        "",
+    ]
+    if os.path.exists(os.path.join(workdir, plots.PLOTS_DIR, "pareto_front.png")):
+        lines = lines[:2] + ["![Pareto front](plots/pareto_front.png)", ""] + lines[2:]
+    lines += [
+        f"| id | {' | '.join(names)} | pathway |",
+        f"| --- |{' --- |' * len(names)} --- |",
+    ]
+    for member in members[:PARETO_ROWS]:
+        values = " | ".join(
+            _number(member[name]) if name == "fitness" else f"{member[name]:,.0f}" for name in names
+        )
+        lines.append(f"| {member['id']} | {values} | `{_cell(member['description'])}` |")
+    return [*lines, ""]
 
 
 def _config_lines(config: dict) -> list[str]:
@@ -170,6 +205,7 @@ def build_report(workdir: str) -> str:
     for name in ("fitness_vs_candidates", "fitness_vs_time", "fitness_per_round"):
         lines += [f"![{name.replace('_', ' ')}](plots/{plots.PLOT_FILES[name]})", ""]
 
+    lines += _pareto_lines(workdir)
     lines += [f"## Top {TOP_K} pathways", ""]
     lines += [
         "| rank | id | round | fitness | params | pathway |",
