@@ -267,7 +267,7 @@ def run_search(
     scalar_writer = scalars.ScalarWriter(
         os.path.join(workdir, run_workdir.TENSORBOARD_DIR),
         enabled=writes,
-        purge_step=evaluated + 1 if restored is not None else None,
+        purge_step=evaluated + 1 if resume else None,  # Drops events past the checkpoint.
     )
     reporter = progress_lib.Progress(
         num_rounds,

@@ -92,7 +92,8 @@ def test_lines_after_the_checkpoint_are_dropped_and_a_corrupt_one_is_skipped(
                 file.write(b"\0garbage")
     with caplog.at_level("WARNING"):
         search.run_search(_config(), workdir)
-    assert "Checkpoint 3 is not usable" in caplog.text
+    assert "Checkpoint 3 is not usable: it cannot be read" in caplog.text
+    assert "Resuming from the older checkpoint 2" in caplog.text
     _assert_same_run(workdir, reference[0])
     # TensorBoard drops the events written after the checkpoint (round 3 of
     # the first session): every round appears once.
@@ -169,6 +170,60 @@ def _wait_for_rounds(process, workdir, rounds, timeout=300):
                     return
         time.sleep(0.02)
     raise AssertionError("the search did not reach the round in time")
+
+
+def _history_lines(workdir, count):
+    path = os.path.join(workdir, records.HISTORY_FILE)
+    return lambda: os.path.exists(path) and len(records.read_json_lines(path)) >= count
+
+
+def _saving(workdir):
+    """True once orbax has started writing a checkpoint (its step directory,
+    temporary or final, appears)."""
+    path = os.path.join(workdir, checkpoints.CHECKPOINT_DIR)
+    return lambda: os.path.isdir(path) and bool(os.listdir(path))
+
+
+def _kill_when(process, condition, timeout=300):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read().decode()[-3000:])
+        if time.monotonic() > deadline:
+            raise AssertionError("the search did not reach the point in time")
+        time.sleep(0.005)
+    process.kill()
+    process.wait()
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        # Round 2 is training; there is no checkpoint yet (the first is after round 2).
+        "mid_round_before_any_checkpoint",
+        # The checkpoint of round 2 is being written (or has just been).
+        "mid_save",
+    ],
+)
+def test_sigkill_at_several_points_resumes_to_an_uninterrupted_run(reference, tmp_path, point):
+    """The search command killed with SIGKILL at ``point``, then started again
+    (here, in this process): history, metrics and best genome equal those of
+    the uninterrupted reference run; no candidate lost, none duplicated."""
+    workdir = str(tmp_path / "killed")
+    overrides = ["--config.checkpoint.every_rounds=2", "--config.progress.report=False"]
+    process = _start_cli(workdir, VECTOR_CONFIG, *overrides)
+    condition = _history_lines(workdir, 4) if point.startswith("mid_round") else _saving(workdir)
+    _kill_when(process, condition)
+    search.run_search(_config(), workdir)
+    _assert_same_run(workdir, reference[0])
+    history = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
+    assert [r["id"] for r in history] == list(range(20))
+    # TensorBoard drops what the killed process wrote past its checkpoint.
+    from tensorboard.backend.event_processing import event_accumulator
+
+    events = event_accumulator.EventAccumulator(os.path.join(workdir, "tensorboard"))
+    events.Reload()
+    assert [event.step for event in events.Scalars("fitness/best")] == [4, 8, 12, 16, 20]
 
 
 def test_killed_and_preempted_processes_resume_to_the_same_records(tmp_path):
