@@ -1,0 +1,100 @@
+"""Benchmark 4: achieved FLOP/s of the training program against a measured
+float32 matmul peak, and the profile that explains the gap.
+
+- Useful FLOPs are counted from the pathways' own shapes
+  (``pathway_network.count_flops``: two per multiply-add of every dense,
+  convolution and read-out layer), times three for forward plus backward.
+- Executed FLOPs are those of the super-network that trains them: every
+  activation lives in the fixed buffer ``[*spatial, C_max]``, so a convolution
+  runs ``C_max`` input and output channels over every position, the first dense
+  block reads the whole flattened buffer, and the read-out too.
+- The matmul peak is the best of a jitted ``[n, n] @ [n, n]`` on one device,
+  the same on every device at once, and ``torch.matmul`` with threads = cores.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+from jax.sharding import PartitionSpec
+
+from pathways_jax import genome as genome_lib
+from pathways_jax import parallel
+from pathways_jax.codegen import decode_blocks
+from pathways_jax.training import trainer
+
+
+def _best_seconds(fn, repeats: int) -> float:
+    jax.block_until_ready(fn())
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn())
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def matmul_peak(size: int = 1024, repeats: int = 10) -> dict:
+    """Measured float32 matmul FLOP/s: one device, all devices, torch."""
+    flops = 2.0 * size**3
+    a = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
+    one = jax.jit(lambda x: x @ x)
+    results = {"size": size, "one_device": flops / _best_seconds(lambda: one(a), repeats)}
+    mesh = parallel.population_mesh()
+    count = mesh.devices.size
+    stacked = jnp.stack([a] * count)
+    spec = PartitionSpec(parallel.POPULATION_AXIS)
+    every = jax.jit(
+        jax.shard_map(lambda x: x @ x, mesh=mesh, in_specs=spec, out_specs=spec, check_vma=False)
+    )
+    results["all_devices"] = count * flops / _best_seconds(lambda: every(stacked), repeats)
+    results["devices"] = count
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    t = torch.randn(size, size)
+    torch.matmul(t, t)
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.matmul(t, t)
+        best = min(best, time.perf_counter() - start)
+    results["torch"] = flops / best
+    results["peak"] = max(results["one_device"], results["all_devices"], results["torch"])
+    return results
+
+
+def executed_flops_per_example(space, genome) -> float:
+    """Forward FLOPs per example the super-network runs for one genome
+    (matrix products only, as :func:`pathway_network.count_flops`)."""
+    positions = math.prod(space.spatial_shape) if space.spatial_shape else 1
+    channels, units, flat = space.max_channels, space.max_units, space.flat_size
+    total = 0.0
+    for block in decode_blocks(space, genome):
+        if block["op"] == "conv":
+            taps = block["kernel"] ** len(space.spatial_shape)
+            total += 2.0 * positions * taps * channels * channels
+        elif block["op"] == "dense":
+            total += 2.0 * (flat if block["first_dense"] else units) * units
+    return total + 2.0 * flat * space.num_outputs
+
+
+def step_profile(space, genomes, keys, dataset, steps: int) -> dict:
+    """Seconds per training step of each pathway alone in the super-network
+    (one device, one compiled program with the genes traced)."""
+    settings = trainer.TrainSettings(steps=steps)
+    x_train, y_train = jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train)
+    train = jax.jit(lambda g, k: trainer.train(space, settings, g, k, x_train, y_train)[1])
+    first = genome_lib.index_population(genomes, 0)
+    jax.block_until_ready(train(first, keys[0]))
+    seconds = []
+    for index in range(genome_lib.population_size(genomes)):
+        one = genome_lib.index_population(genomes, index)
+        start = time.perf_counter()
+        jax.block_until_ready(train(one, keys[index]))
+        seconds.append((time.perf_counter() - start) / steps)
+    return {"steps": steps, "step_seconds": seconds}

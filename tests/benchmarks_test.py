@@ -1,0 +1,78 @@
+"""The benchmark runner's smoke version writes every result and the page.
+
+Nothing here is about time: only that the files and fields exist and hold
+sane values (finite, positive, the same work done three ways).
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = (
+    "machine",
+    "throughput",
+    "efficiency",
+    "conv_formulation",
+    "compilation",
+    "scaling",
+    "time_to_quality",
+)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("benchmarks")
+    env = dict(os.environ, JAX_NUM_CPU_DEVICES="2")
+    completed = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(REPO_ROOT, "benchmarks", "run.py"),
+            "--quick",
+            f"--results_dir={directory}",
+            f"--doc={directory / 'benchmarks.md'}",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    results = {}
+    for name in RESULTS:
+        with open(directory / f"{name}.json") as handle:
+            results[name] = json.load(handle)
+    return results, (directory / "benchmarks.md").read_text()
+
+
+def test_quick_run_writes_every_result(quick_run):
+    results, page = quick_run
+    throughput = results["throughput"]
+    for name in ("a_framework", "b_plain_jax", "c_torch"):
+        rate = throughput[name]["candidates_per_second"]
+        assert math.isfinite(rate) and rate > 0
+        assert len(throughput[name]["accuracy"]) == throughput["pathways"]
+    assert throughput["a_framework"]["compilations"] == 1
+    # The same initial weights and minibatches: the same work, the same accuracy.
+    assert max(throughput["mean_abs_accuracy_difference"].values()) < 0.05
+    assert throughput["ratio_a_over_b"] > 0 and throughput["ratio_a_over_c"] > 0
+    efficiency = results["efficiency"]
+    assert efficiency["matmul"]["peak"] > 0
+    assert 0 < efficiency["useful_training_flops"] <= efficiency["executed_training_flops"]
+    assert results["conv_formulation"]["max_output_difference"] < 1e-3
+    compilation = results["compilation"]
+    assert compilation["flat"]
+    assert all(p["population_program"] == 1 for p in compilation["points"])
+    scaling = results["scaling"]
+    assert [p["devices"] for p in scaling["points"]] == [1, 2]
+    assert scaling["identical_results"]
+    quality = results["time_to_quality"]
+    assert 0 <= quality["seeds"][0]["test_accuracy"] <= 1
+    for heading in ("## Targets", "## 1. Throughput", "## 2. Compilation", "## 3. Device"):
+        assert heading in page
+    assert "python benchmarks/run.py --quick" in page
