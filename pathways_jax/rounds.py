@@ -47,6 +47,7 @@ class RoundPlan:
       notes: per child, extra fields for its history record
         (``cache_hit_of``, ``repaired``).
       cached: per child, the metrics it inherits (or None).
+      fingerprints: per real child, its fingerprint (None without a cache).
     """
 
     children: genome_lib.PathwayGenome
@@ -54,6 +55,7 @@ class RoundPlan:
     trained: genome_lib.PathwayGenome
     notes: list[dict]
     cached: list[dict | None]
+    fingerprints: list[str | None]
 
     @property
     def num_cache_hits(self) -> int:
@@ -92,11 +94,20 @@ class EquivalenceCache:
             key = fingerprint(self.space, genome)
             self.entries.setdefault(key, (record["id"], record["metrics"]))
 
-    def lookup(self, genome) -> tuple[int, dict] | None:
+    def add_round(self, plan: RoundPlan, records) -> None:
+        """Remember a round's trained candidates by the fingerprints ``plan_round``
+        already computed (no second decoding)."""
+        for key, record in zip(plan.fingerprints, records, strict=False):
+            if key is not None and "cache_hit_of" not in record:
+                self.entries.setdefault(key, (record["id"], record["metrics"]))
+
+    def lookup(self, genome) -> tuple[str, tuple[int, dict] | None]:
+        """``(fingerprint, (id, metrics) or None)`` of a genome."""
         self.lookups += 1
-        found = self.entries.get(fingerprint(self.space, genome))
+        key = fingerprint(self.space, genome)
+        found = self.entries.get(key)
         self.hits += found is not None
-        return found
+        return key, found
 
     @property
     def hit_rate(self) -> float:
@@ -183,12 +194,13 @@ def plan_round(
             parents[slot] = new_parents[slot] if found[slot] else -1
         children = jax.tree_util.tree_map(jnp.asarray, repaired)
     cached: list[dict | None] = [None] * round_size
+    fingerprints: list[str | None] = [None] * num_real
     trained = children
     if cache is not None:
         host = jax.device_get(children)
         hits = []
         for slot in range(num_real):
-            found = cache.lookup(genome_lib.index_population(host, slot))
+            fingerprints[slot], found = cache.lookup(genome_lib.index_population(host, slot))
             if found is not None:
                 notes[slot]["cache_hit_of"] = found[0]
                 cached[slot] = found[1]
@@ -197,7 +209,7 @@ def plan_round(
         mask[hits] = True
         # Called every round (hits or not) so that it compiles in the first one.
         trained = _linear_where(space, key, children, mask)
-    return RoundPlan(children, parents, trained, notes, cached)
+    return RoundPlan(children, parents, trained, notes, cached, fingerprints)
 
 
 def inherit_cached_metrics(metrics: dict, plan: RoundPlan) -> dict:

@@ -307,7 +307,7 @@ def run_search(
                 state = strategy.tell(state, plan.children, values, num_real)
                 lines = _round_records(space, plan, metrics, ids, num_real, round_index)
                 if cache is not None:
-                    cache.add_records(lines)
+                    cache.add_round(plan, lines)
                 training_steps += sum(program.steps_of(record) for record in lines)
                 for record in lines:
                     finalists.append((record["metrics"]["fitness"], -record["id"], record))

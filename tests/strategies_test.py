@@ -184,8 +184,8 @@ def test_equivalent_genomes_share_a_fingerprint_and_hit_the_cache():
     cache.add_records(
         [{"id": 7, "genome": genome_lib.genome_to_json(genome), "metrics": {"fitness": 0.5}}]
     )
-    assert cache.lookup(twin) == (7, {"fitness": 0.5})
-    assert cache.lookup(other) is None
+    assert cache.lookup(twin) == (rounds.fingerprint(space, genome), (7, {"fitness": 0.5}))
+    assert cache.lookup(other)[1] is None
     assert cache.hit_rate == 0.5
 
 
