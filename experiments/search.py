@@ -9,6 +9,12 @@ best/genome.json, summary.json, plots/ and report.md into the workdir. Running
 the command again on the same workdir resumes the run from its last checkpoint
 (SIGTERM or Ctrl-C saves one and stops); ``--overwrite`` starts afresh. Fake
 several CPU devices with ``JAX_NUM_CPU_DEVICES=N`` set before the command.
+
+Several processes form one search with ``jax.distributed``: pass
+``--coordinator_address``, ``--num_processes`` and ``--process_id`` to each
+(``scripts/launch_local.sh N`` does so on one machine), or none of them under
+SLURM, Open MPI or on a multi-host Cloud TPU, where they are detected. Only
+process 0 writes the workdir.
 """
 
 from __future__ import annotations
@@ -27,6 +33,26 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Directory the run writes into."
 _OVERWRITE = flags.DEFINE_bool(
     "overwrite", False, "Start afresh, replacing a run already in --workdir (else it is resumed)."
 )
+_COORDINATOR_ADDRESS = flags.DEFINE_string(
+    "coordinator_address", None, "HOST:PORT of process 0 in a multi-process job."
+)
+_NUM_PROCESSES = flags.DEFINE_integer(
+    "num_processes", None, "Number of processes in a multi-process job."
+)
+_PROCESS_ID = flags.DEFINE_integer("process_id", None, "This process's index, 0 to N-1.")
+_DISTRIBUTED = flags.DEFINE_enum(
+    "distributed",
+    "auto",
+    ["auto", "on", "off"],
+    "auto: join a multi-process job when the three flags above are given or SLURM, "
+    "Open MPI or Cloud TPU started several tasks; on: always call "
+    "jax.distributed.initialize(); off: never.",
+)
+_HEARTBEAT_TIMEOUT = flags.DEFINE_integer(
+    "heartbeat_timeout_seconds",
+    100,
+    "In a multi-process job, a process silent this long is declared dead and the others stop.",
+)
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -34,7 +60,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     # Imported here so that --helpfull and flag errors do not start JAX.
-    from pathways_jax import search
+    from pathways_jax import distributed, search
     from pathways_jax.cli import load_config_or_exit
     from pathways_jax.config import ConfigError
     from pathways_jax.data import DataError
@@ -42,7 +68,19 @@ def main(argv):
     from pathways_jax.runs.preemption import SearchInterrupted
 
     config = load_config_or_exit(_CONFIG)
-    logging.set_verbosity(logging.INFO)
+    try:
+        distributed.initialize(
+            _COORDINATOR_ADDRESS.value,
+            _NUM_PROCESSES.value,
+            _PROCESS_ID.value,
+            mode=_DISTRIBUTED.value,
+            heartbeat_timeout_seconds=_HEARTBEAT_TIMEOUT.value,
+        )
+    except distributed.DistributedError as error:
+        print(f"search.py: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    # Only process 0 speaks; the others log warnings and errors.
+    logging.set_verbosity(logging.INFO if distributed.is_primary() else logging.WARNING)
     try:
         summary = search.run_search(
             config,
@@ -59,6 +97,8 @@ def main(argv):
     except RuntimeError as error:
         print(f"search.py: error: {error}", file=sys.stderr)
         sys.exit(1)
+    if not distributed.is_primary():
+        return
     final = summary["final"]
     print(f"Best pathway: {summary['best_description']}")
     print("Validation after retraining:", json.dumps(final["validation"], sort_keys=True))

@@ -11,6 +11,10 @@ candidate is always computed by the same vmapped chunk program, results do not
 depend on the number of devices: 1, 2 or 4 devices give the same numbers bit
 for bit. ``N`` must be a multiple of ``num_devices * vmap_width``; use
 :func:`padded_size` and pad.
+
+In a multi-process job (see :mod:`pathways_jax.distributed`) the mesh spans
+every process's devices and the outputs are gathered, so each process holds
+the metrics of the whole population.
 """
 
 from __future__ import annotations
@@ -27,8 +31,14 @@ POPULATION_AXIS = "pop"
 
 
 def population_mesh(num_devices: int | None = None) -> Mesh:
-    """A one-axis mesh named ``'pop'`` over the first ``num_devices`` devices (all by default)."""
+    """A one-axis mesh named ``'pop'`` over the first ``num_devices`` devices (all
+    by default; in a multi-process job, all devices of all processes)."""
     devices = jax.devices()
+    if jax.process_count() > 1 and num_devices not in (None, len(devices)):
+        raise ValueError(
+            f"parallel.num_devices={num_devices} but a job of {jax.process_count()} processes "
+            f"uses all of its {len(devices)} devices; set parallel.num_devices=0"
+        )
     if num_devices is not None:
         if not 1 <= num_devices <= len(devices):
             raise ValueError(
@@ -103,7 +113,20 @@ def population_map(
     """
     if backend not in BACKENDS:
         raise ValueError(f"parallel.backend must be one of {BACKENDS}, got {backend!r}")
+    multi_process = jax.process_count() > 1
+    if multi_process and backend != "shard_map":
+        raise ValueError(
+            f"parallel.backend={backend!r} runs within one process; a job of "
+            f"{jax.process_count()} processes needs parallel.backend='shard_map'"
+        )
     local = _chunked(per_candidate, vmap_width, num_mapped)
+    if multi_process:
+        # Every process needs every candidate's outputs (to tell the strategy):
+        # gather them over the mesh, the result is replicated.
+        sharded = local
+        gather = lambda leaf: jax.lax.all_gather(leaf, POPULATION_AXIS, tiled=True)
+        local = lambda *args: jax.tree_util.tree_map(gather, sharded(*args))
+    out_spec = PartitionSpec() if multi_process else PartitionSpec(POPULATION_AXIS)
     num_devices = mesh.devices.size
     if backend == "shard_map":
 
@@ -117,7 +140,7 @@ def population_map(
                 local,
                 mesh=mesh,
                 in_specs=specs,
-                out_specs=PartitionSpec(POPULATION_AXIS),
+                out_specs=out_spec,
                 check_vma=False,
             )
             return mapped_fn(*args)

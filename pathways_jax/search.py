@@ -21,7 +21,7 @@ import numpy as np
 from absl import logging
 
 from pathways_jax import config as config_lib
-from pathways_jax import data, evolution, fidelity, genome, parallel, rounds
+from pathways_jax import data, distributed, evolution, fidelity, genome, parallel, rounds
 from pathways_jax.codegen import export
 from pathways_jax.population_program import PopulationProgram, candidate_keys, search_keys
 from pathways_jax.runs import (
@@ -174,12 +174,26 @@ def run_search(
         stopped the search; a checkpoint of the last round was saved.
     """
     config_lib.check_config(config)
-    writes = jax.process_index() == 0
-    resume = run_workdir.prepare(workdir, config.to_dict(), overwrite, write=writes)
-    summary_path = os.path.join(workdir, records.SUMMARY_FILE)
-    if resume and os.path.exists(summary_path):
-        logging.info("The run in %s is complete; its summary is %s", workdir, summary_path)
-        return records.read_json(summary_path)
+    # In a multi-process job only process 0 touches the workdir; what it finds
+    # there is broadcast, so that every process runs the same search.
+    writes = distributed.is_primary()
+    workdir_errors = (run_workdir.WorkdirError, checkpoints.CheckpointError)
+
+    def open_workdir() -> dict:
+        resume = run_workdir.prepare(workdir, config.to_dict(), overwrite)
+        summary_path = os.path.join(workdir, records.SUMMARY_FILE)
+        finished = resume and os.path.exists(summary_path)
+        return {"resume": resume, "summary": records.read_json(summary_path) if finished else None}
+
+    opened = distributed.primary_value(
+        open_workdir, workdir_errors, records.to_json, records.from_json
+    )
+    if opened["summary"] is not None:
+        logging.info(
+            "The run in %s is complete; its summary is in %s", workdir, records.SUMMARY_FILE
+        )
+        return opened["summary"]
+    resume = opened["resume"]
     compilations.backend_compilations()
     session_start = time.perf_counter()
 
@@ -194,13 +208,15 @@ def run_search(
         raise config_lib.ConfigError(str(error)) from None
     program = fidelity.RoundTrainer(space, config, mesh)
     logging.info(
-        "Search: %s, population %d, sample %d, %d candidates in rounds of %d on %d device(s) (%s)",
+        "Search: %s, population %d, sample %d, %d candidates in rounds of %d on %d device(s) "
+        "of %d process(es) (%s)",
         config.strategy.name,
         config.strategy.population_size,
         config.strategy.sample_size,
         config.budget.evaluations,
         config.parallel.round_size,
         num_devices,
+        jax.process_count(),
         config.parallel.backend,
     )
 
@@ -220,12 +236,27 @@ def run_search(
         "data_seed": config.seed,
     }
     manager = checkpoints.open_manager(workdir, config.checkpoint.keep) if writes else None
-    restored = checkpoints.restore_latest(manager, state, workdir) if resume and writes else None
+    restored_state = None
+
+    def restore() -> dict | None:
+        nonlocal restored_state
+        restored = checkpoints.restore_latest(manager, state, workdir) if resume else None
+        checkpoints.truncate_records(workdir, restored[2] if restored is not None else None)
+        if restored is None:
+            return None
+        _, restored_state, saved_progress = restored
+        kept = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
+        return {"progress": saved_progress, "history": kept}
+
+    restored = distributed.primary_value(
+        restore, workdir_errors, records.to_json, records.from_json
+    )
+    kept = []
     if restored is not None:
-        _, state, progress = restored
+        host_state = checkpoints.state_to_host(restored_state if writes else state)
+        state = checkpoints.state_from_host(state, distributed.broadcast_arrays(host_state))
+        progress, kept = restored["progress"], restored["history"]
         logging.info("Resuming from %s", checkpoints.describe_progress(progress))
-    if writes:
-        checkpoints.truncate_records(workdir, progress if restored is not None else None)
 
     budget = config.budget.evaluations
     num_rounds = -(-budget // config.parallel.round_size)
@@ -235,7 +266,6 @@ def run_search(
     cache = rounds.EquivalenceCache(space) if config.strategy.equivalence_cache else None
     training_steps = 0
     if evaluated:  # Resumed: the cache and step count follow from the kept history.
-        kept = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
         training_steps = sum(program.steps_of(record) for record in kept)
         if cache is not None:
             cache.add_records(kept)
@@ -273,7 +303,7 @@ def run_search(
         num_rounds,
         budget,
         start_evaluated=evaluated,
-        bar=config.progress.bar,
+        bar=config.progress.bar and writes,
         log_every_seconds=config.progress.log_every_seconds,
     )
     try:
@@ -347,7 +377,9 @@ def run_search(
                 scalar_writer.write(evaluated, line)
                 reporter.update(round_index + 1, evaluated, best["fitness"])
                 rounds_done = round_index + 1
-                stopping = stop.requested is not None or rounds_done == stop_after_rounds
+                # Every process of a job stops after the same round.
+                stopping = distributed.any_process(stop.requested is not None)
+                stopping = stopping or rounds_done == stop_after_rounds
                 if (
                     rounds_done % config.checkpoint.every_rounds == 0
                     or rounds_done == num_rounds

@@ -101,13 +101,20 @@ def file_digest(path: str, num_bytes: int | None = None) -> tuple[int, str]:
 
 def open_manager(workdir: str, keep: int) -> ocp.CheckpointManager:
     """The checkpoint manager of ``workdir`` (``DIR/checkpoints``), keeping the
-    last ``keep`` steps; saves are synchronous."""
+    last ``keep`` steps; saves are synchronous. In a multi-process job only
+    process 0 opens it (the state is the same on every process), so orbax is
+    told not to wait for the others."""
+    directory = os.path.join(os.path.abspath(workdir), CHECKPOINT_DIR)
+    os.makedirs(directory, exist_ok=True)
     options = ocp.CheckpointManagerOptions(
-        max_to_keep=keep, create=True, enable_async_checkpointing=False
+        max_to_keep=keep,
+        create=False,
+        enable_async_checkpointing=False,
+        multiprocessing_options=ocp.options.MultiprocessingOptions(
+            primary_host=0, active_processes={0}
+        ),
     )
-    return ocp.CheckpointManager(
-        os.path.join(os.path.abspath(workdir), CHECKPOINT_DIR), options=options
-    )
+    return ocp.CheckpointManager(directory, options=options)
 
 
 def save(manager: ocp.CheckpointManager, step: int, state, progress: dict, workdir: str) -> None:

@@ -63,14 +63,13 @@ def _remove_run(workdir: str) -> None:
         shutil.rmtree(os.path.join(workdir, name), ignore_errors=True)
 
 
-def prepare(workdir: str, config: dict, overwrite: bool, write: bool = True) -> bool:
+def prepare(workdir: str, config: dict, overwrite: bool) -> bool:
     """Make ``workdir`` ready for the run ``config`` describes.
 
     Args:
       workdir: the run's directory (created if missing).
       config: the requested config as a dict.
       overwrite: remove a run already there and start afresh.
-      write: False on processes that do not write (only process 0 writes).
 
     Returns:
       True when the workdir holds this run and it should be resumed.
@@ -108,8 +107,6 @@ def prepare(workdir: str, config: dict, overwrite: bool, write: bool = True) -> 
             f"workdir {workdir} already holds records of a run without its config.json; "
             "choose another --workdir or pass --overwrite to replace it"
         )
-    if not write:
-        return resume
     try:
         os.makedirs(workdir, exist_ok=True)
         if overwrite:
