@@ -131,7 +131,7 @@ def initialize(
             process_id=process_id,
             heartbeat_timeout_seconds=heartbeat_timeout_seconds,
             # A process that fails alone waits this long for the others at exit.
-            shutdown_timeout_seconds=heartbeat_timeout_seconds,
+            shutdown_timeout_seconds=max(60, heartbeat_timeout_seconds),
         )
     except (RuntimeError, ValueError) as error:
         detail = " ".join(str(error).split())[:300]
@@ -201,6 +201,15 @@ def broadcast_arrays(tree):
     from jax.experimental import multihost_utils
 
     return jax.tree_util.tree_map(np.asarray, multihost_utils.broadcast_one_to_all(tree))
+
+
+def wait_for_all() -> None:
+    """Return once every process has come here (the end of a search, while
+    process 0 writes its last files), so that they all exit together."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices("pathways_jax")
 
 
 def any_process(flag: bool) -> bool:

@@ -469,6 +469,7 @@ def run_search(
         records.write_json(os.path.join(workdir, records.SUMMARY_FILE), summary)
         if config.progress.report:
             write_report(workdir)
+    distributed.wait_for_all()
     return summary
 
 
