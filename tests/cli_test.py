@@ -115,6 +115,13 @@ BAD_INPUTS = {
     "even_kernel_size": _overrides("--config.space.kernel_sizes=(2,4)"),
     "unknown_backend": _overrides("--config.parallel.backend=threads"),
     "too_many_devices": _overrides("--config.parallel.num_devices=64"),
+    "coordinator_without_process_flags": _overrides("--coordinator_address=localhost:12345"),
+    "coordinator_without_port": _overrides(
+        "--coordinator_address=localhost", "--num_processes=2", "--process_id=0"
+    ),
+    "process_id_out_of_range": _overrides(
+        "--coordinator_address=localhost:12345", "--num_processes=2", "--process_id=2"
+    ),
     "unknown_dataset": _overrides("--config.dataset.name=imagenet"),
     "missing_npz": lambda tmp_path: [f"--config.dataset.name=npz:{tmp_path / 'absent.npz'}"],
     "not_an_npz": lambda tmp_path: (
