@@ -39,9 +39,16 @@ SHARED_TRAINING = {
 BATCH_SIZE = 64
 
 
+# Set by ``run.py --quick``: the smoke run (whose figures mean nothing) may reuse
+# compiled programs through JAX's persistent cache; full runs never do.
+KEEP_CACHE_VARIABLE = "PATHWAYS_JAX_BENCHMARK_KEEP_CACHE"
+
+
 def disable_disk_cache() -> None:
-    """Compile every program in this process (no persistent compilation cache)."""
-    jax.config.update("jax_enable_compilation_cache", False)
+    """Compile every program in this process (no persistent compilation cache),
+    except in the quick smoke run."""
+    if os.environ.get(KEEP_CACHE_VARIABLE) != "1":
+        jax.config.update("jax_enable_compilation_cache", False)
 
 
 def mnist1d_config(overrides: dict | None = None):
@@ -159,7 +166,8 @@ def run_worker(module: str, args: dict, num_devices: int, timeout: float = 1800)
     """Run ``python -m benchmarks.MODULE`` with ``num_devices`` fake CPU devices
     (set before JAX starts) and return the JSON it prints on its last line."""
     env = dict(os.environ, JAX_NUM_CPU_DEVICES=str(num_devices))
-    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    if env.get(KEEP_CACHE_VARIABLE) != "1":
+        env.pop("JAX_COMPILATION_CACHE_DIR", None)
     env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
     completed = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{module}", json.dumps(args)],

@@ -19,9 +19,11 @@ import time
 
 def search_once(population: int, rounds: int, steps: int, overrides: dict) -> dict:
     """One search with ``rounds`` rounds of 8 candidates and population ``population``."""
-    from benchmarks import common
+    import jax
 
-    common.disable_disk_cache()
+    # Always compile afresh, also in the quick run: the counts are the result.
+    jax.config.update("jax_enable_compilation_cache", False)
+    from benchmarks import common
     from pathways_jax import search
 
     config = common.mnist1d_config(overrides)

@@ -5,7 +5,10 @@ r"""Run every benchmark and write ``docs/benchmarks.md`` and ``benchmarks/result
 
 The process fakes one CPU device per core (``JAX_NUM_CPU_DEVICES``) unless
 that variable is already set; benchmarks that need another device count run
-in their own processes.
+in their own processes. A full run compiles every program it times (no
+persistent compilation cache); the quick run shares compiled programs between
+its benchmarks through JAX's cache (``JAX_COMPILATION_CACHE_DIR``, a temporary
+directory when unset), since its figures are not measurements.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ import argparse
 import os
 import shlex
 import sys
+import tempfile
 import time
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("JAX_NUM_CPU_DEVICES", str(os.cpu_count() or 1))
-os.environ.pop("JAX_COMPILATION_CACHE_DIR", None)
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
@@ -74,6 +77,14 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
+    # Before JAX is imported (it reads the cache directory once).
+    if args.quick:
+        os.environ["PATHWAYS_JAX_BENCHMARK_KEEP_CACHE"] = "1"
+        if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+            cache = tempfile.mkdtemp(prefix="pathways_jax_quick_cache_")
+            os.environ["JAX_COMPILATION_CACHE_DIR"] = cache
+    else:
+        os.environ.pop("JAX_COMPILATION_CACHE_DIR", None)
     selected = set(filter(None, args.only.split(","))) or {
         "throughput",
         "compilation",
