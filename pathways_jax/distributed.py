@@ -203,6 +203,29 @@ def broadcast_arrays(tree):
     return jax.tree_util.tree_map(np.asarray, multihost_utils.broadcast_one_to_all(tree))
 
 
+def open_collectives(mesh) -> None:
+    """Create the communicator of ``mesh``'s devices now, with a tiny gather.
+
+    Processes reach a program's first collective at different times when one
+    compiles the program while another loads it from the persistent cache;
+    gloo allows only 30 s for all of them to join a new communicator, but once
+    it exists a collective waits as long as it takes.
+    """
+    if jax.process_count() == 1:
+        return
+    from jax.sharding import PartitionSpec
+
+    axis = mesh.axis_names[0]
+    gather = jax.shard_map(
+        lambda x: jax.lax.all_gather(x, axis, tiled=True),
+        mesh=mesh,
+        in_specs=PartitionSpec(axis),
+        out_specs=PartitionSpec(),
+        check_vma=False,
+    )
+    np.asarray(jax.jit(gather)(np.zeros(mesh.devices.size, np.int32)))
+
+
 def wait_for_all() -> None:
     """Return once every process has come here (the end of a search, while
     process 0 writes its last files), so that they all exit together."""

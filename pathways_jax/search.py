@@ -206,6 +206,7 @@ def run_search(
         mesh = parallel.population_mesh(num_devices)
     except ValueError as error:
         raise config_lib.ConfigError(str(error)) from None
+    distributed.open_collectives(mesh)
     program = fidelity.RoundTrainer(space, config, mesh)
     logging.info(
         "Search: %s, population %d, sample %d, %d candidates in rounds of %d on %d device(s) "
