@@ -60,6 +60,8 @@ describe() {  # describe STATUS: how a process ended
   local status="$1"
   if [ "$status" -eq 0 ]; then echo "finished"
   elif [ "$status" -eq 134 ]; then echo "was stopped by JAX (status 134) because another process failed"
+  elif [ "$status" -eq 143 ] || [ "$status" -eq 130 ]; then
+    echo "stopped on SIG$(kill -l $((status - 128))) (status $status)"
   elif [ "$status" -gt 128 ]; then echo "was killed by signal $((status - 128)) (status $status)"
   else echo "failed with status $status"
   fi
