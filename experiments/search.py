@@ -101,7 +101,8 @@ def main(argv):
         return
     final = summary["final"]
     print(f"Best pathway: {summary['best_description']}")
-    print("Validation after retraining:", json.dumps(final["validation"], sort_keys=True))
+    retrained = "after retraining" if final["retrained_ids"] else "of the best member"
+    print(f"Validation {retrained}:", json.dumps(final["validation"], sort_keys=True))
     print("Test (evaluated once):", json.dumps(final["test"], sort_keys=True))
     print(f"Results: {_WORKDIR.value}")
     print(f"Exported code: {_WORKDIR.value}/best (model.py, predict.py)")

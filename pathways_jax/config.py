@@ -286,7 +286,41 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         par.vmap_width,
         "an integer >= 1",
     )
+    if strategy.name == "pbt":
+        _check_population_based_training(config)
     _check_runs(config)
+
+
+def _check_population_based_training(config: ml_collections.ConfigDict) -> None:
+    """PBT trains every member every round and carries weights across rounds:
+    rounds are whole populations, and nothing may replace or skip a member."""
+    size = config.strategy.population_size
+    _require(
+        config.parallel.round_size == size,
+        "parallel.round_size",
+        config.parallel.round_size,
+        f"strategy.population_size={size} for strategy.name='pbt' (every member trains "
+        "every round)",
+    )
+    _require(
+        config.budget.evaluations % size == 0,
+        "budget.evaluations",
+        config.budget.evaluations,
+        f"a multiple of strategy.population_size={size} for strategy.name='pbt'",
+    )
+    for name, value in (
+        ("fidelity.hurdle_steps", config.fidelity.hurdle_steps),
+        ("constraints.max_params", config.constraints.max_params),
+        ("constraints.max_flops", config.constraints.max_flops),
+    ):
+        _require(value == 0, name, value, "0 for strategy.name='pbt'")
+    _require(
+        not config.strategy.equivalence_cache,
+        "strategy.equivalence_cache",
+        config.strategy.equivalence_cache,
+        "False for strategy.name='pbt' (a member's fitness depends on the weights it "
+        "inherited, not only on its genes)",
+    )
 
 
 def _check_runs(config: ml_collections.ConfigDict) -> None:

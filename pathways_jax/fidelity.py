@@ -55,9 +55,19 @@ class RoundTrainer:
             return self.steps
         return self.hurdle_steps + (0 if record.get("fidelity") == HURDLE else self.steps)
 
-    def __call__(self, plan, keys, num_real, train_inputs, train_targets, eval_sets) -> dict:
+    def carried(self) -> tuple:
+        """Nothing is carried from round to round (every child trains afresh)."""
+        return ()
+
+    def restore(self, carried: tuple) -> None:
+        del carried
+
+    def __call__(
+        self, plan, keys, num_real, train_inputs, train_targets, eval_sets, ids=None
+    ) -> dict:
         """Host metrics ``[round_size]`` of the round; children stopped at the
-        hurdle get ``plan.notes[i]['fidelity'] = 'hurdle'``."""
+        hurdle get ``plan.notes[i]['fidelity'] = 'hurdle'``. (``ids`` are not
+        needed: a child's training depends only on its key.)"""
         if self.hurdle is None:
             return self.full(plan.trained, keys, train_inputs, train_targets, eval_sets)
         metrics = self.hurdle(plan.trained, keys, train_inputs, train_targets, eval_sets)

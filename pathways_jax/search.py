@@ -21,7 +21,16 @@ import numpy as np
 from absl import logging
 
 from pathways_jax import config as config_lib
-from pathways_jax import data, distributed, evolution, fidelity, genome, parallel, rounds
+from pathways_jax import (
+    data,
+    distributed,
+    evolution,
+    fidelity,
+    genome,
+    member_training,
+    parallel,
+    rounds,
+)
 from pathways_jax.codegen import export
 from pathways_jax.population_program import PopulationProgram, candidate_keys, search_keys
 from pathways_jax.runs import (
@@ -74,6 +83,8 @@ def build_strategy(config: ml_collections.ConfigDict, space: PathwaySpace):
         )
     if settings.name == "truncation":
         return evolution.TruncationSelection(**common, **variation)
+    if settings.name == "pbt":
+        return evolution.PopulationBasedTraining(**common)
     if settings.name == "nsga2":
         return evolution.NSGA2(**common, **variation, objective_names=tuple(settings.objectives))
     return evolution.RandomSearch(**common)
@@ -207,7 +218,12 @@ def run_search(
     except ValueError as error:
         raise config_lib.ConfigError(str(error)) from None
     distributed.open_collectives(mesh)
-    program = fidelity.RoundTrainer(space, config, mesh)
+    budget = config.budget.evaluations
+    num_rounds = -(-budget // config.parallel.round_size)
+    if getattr(strategy, "inherits_weights", False):
+        program = member_training.MemberTrainer(space, config, mesh, num_rounds)
+    else:
+        program = fidelity.RoundTrainer(space, config, mesh)
     logging.info(
         "Search: %s, population %d, sample %d, %d candidates in rounds of %d on %d device(s) "
         "of %d process(es) (%s)",
@@ -241,7 +257,8 @@ def run_search(
 
     def restore() -> dict | None:
         nonlocal restored_state
-        restored = checkpoints.restore_latest(manager, state, workdir) if resume else None
+        template = (state, program.carried())
+        restored = checkpoints.restore_latest(manager, template, workdir) if resume else None
         checkpoints.truncate_records(workdir, restored[2] if restored is not None else None)
         if restored is None:
             return None
@@ -254,18 +271,23 @@ def run_search(
     )
     kept = []
     if restored is not None:
-        host_state = checkpoints.state_to_host(restored_state if writes else state)
-        state = checkpoints.state_from_host(state, distributed.broadcast_arrays(host_state))
+        template = (state, program.carried())
+        host_state = checkpoints.state_to_host(restored_state if writes else template)
+        state, carried = checkpoints.state_from_host(
+            template, distributed.broadcast_arrays(host_state)
+        )
+        program.restore(carried)
         progress, kept = restored["progress"], restored["history"]
         logging.info("Resuming from %s", checkpoints.describe_progress(progress))
 
-    budget = config.budget.evaluations
-    num_rounds = -(-budget // config.parallel.round_size)
     evaluated = progress["evaluated"]
     best = progress["best"]
     finalists = [(r["metrics"]["fitness"], -r["id"], r) for r in progress["finalists"]]
     cache = rounds.EquivalenceCache(space) if config.strategy.equivalence_cache else None
     training_steps = 0
+    # The newest history records by id (population-based training's final
+    # members are the last round's).
+    latest = {record["id"]: record for record in kept[-config.parallel.round_size :]}
     if evaluated:  # Resumed: the cache and step count follow from the kept history.
         training_steps = sum(program.steps_of(record) for record in kept)
         if cache is not None:
@@ -287,7 +309,7 @@ def run_search(
                 finalists=[record for _, _, record in finalists],
                 elapsed_seconds=elapsed_seconds(),
             )
-            checkpoints.save(manager, rounds_done, state, progress, workdir)
+            checkpoints.save(manager, rounds_done, (state, program.carried()), progress, workdir)
 
     metrics_writer = records.JsonLinesWriter(
         os.path.join(workdir, records.METRICS_FILE), enabled=writes
@@ -331,6 +353,7 @@ def run_search(
                     train_inputs,
                     train_targets,
                     (validation,),
+                    ids=ids,
                 )
                 metrics = rounds.inherit_cached_metrics(metrics, plan)
                 fitness = metrics["eval"][0]["fitness"]
@@ -340,6 +363,7 @@ def run_search(
                 if cache is not None:
                     cache.add_round(plan, lines)
                 training_steps += sum(program.steps_of(record) for record in lines)
+                latest.update((record["id"], record) for record in lines)
                 for record in lines:
                     finalists.append((record["metrics"]["fitness"], -record["id"], record))
                     if record["metrics"]["fitness"] > best["fitness"]:
@@ -411,8 +435,15 @@ def run_search(
             f"space.log10_learning_rate_max (now {learning_rate}), check the data scaling "
             "(dataset.standardize), then start again with --overwrite"
         )
-    candidates = [record for _, _, record in finalists]
-    final, chosen, chosen_params = retrain_best(config, space, mesh, candidates, final_key, dataset)
+    if getattr(strategy, "inherits_weights", False):
+        # The product of population-based training is the weights it trained.
+        members = [latest[int(member_id)] for member_id in program.births]
+        final, chosen, chosen_params = program.final(members, dataset, config.train.eval_chunk)
+    else:
+        candidates = [record for _, _, record in finalists]
+        final, chosen, chosen_params = retrain_best(
+            config, space, mesh, candidates, final_key, dataset
+        )
     best = {
         "fitness": chosen["metrics"]["fitness"],
         "id": chosen["id"],

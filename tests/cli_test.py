@@ -115,6 +115,12 @@ BAD_INPUTS = {
     "even_kernel_size": _overrides("--config.space.kernel_sizes=(2,4)"),
     "unknown_backend": _overrides("--config.parallel.backend=threads"),
     "too_many_devices": _overrides("--config.parallel.num_devices=64"),
+    "pbt_round_not_the_population": _overrides("--config.strategy.name=pbt"),
+    "pbt_with_equivalence_cache": _overrides(
+        "--config.strategy.name=pbt",
+        "--config.parallel.round_size=6",
+        "--config.budget.evaluations=24",
+    ),
     "coordinator_without_process_flags": _overrides("--coordinator_address=localhost:12345"),
     "coordinator_without_port": _overrides(
         "--coordinator_address=localhost", "--num_processes=2", "--process_id=0"

@@ -8,6 +8,7 @@ a :class:`PopulationState` pytree.
 """
 
 from pathways_jax.evolution.nsga2 import NSGA2, OBJECTIVES, hypervolume, oriented_objectives
+from pathways_jax.evolution.pbt import PopulationBasedTraining
 from pathways_jax.evolution.population import PopulationState
 from pathways_jax.evolution.regularized import RegularizedEvolution
 from pathways_jax.evolution.truncation import RandomSearch, TruncationSelection
@@ -15,12 +16,13 @@ from pathways_jax.evolution.truncation import RandomSearch, TruncationSelection
 # Kept for code written against the first strategy.
 RegularizedEvolutionState = PopulationState
 
-STRATEGY_NAMES = ("regularized", "tournament", "truncation", "random", "nsga2")
+STRATEGY_NAMES = ("regularized", "tournament", "truncation", "random", "nsga2", "pbt")
 
 __all__ = [
     "NSGA2",
     "OBJECTIVES",
     "STRATEGY_NAMES",
+    "PopulationBasedTraining",
     "PopulationState",
     "RandomSearch",
     "RegularizedEvolution",

@@ -57,12 +57,16 @@ class TrainSettings:
     """Static settings of the training program (hashable).
 
     Attributes:
-      steps: optimisation steps per candidate.
+      steps: optimisation steps per candidate (per call).
       loss_window: the reported training loss is the mean over this many last steps.
+      schedule_steps: the length the learning-rate schedule spans (``steps``
+        when 0); longer when training continues over several calls, as in
+        population-based training.
     """
 
     steps: int
     loss_window: int = 10
+    schedule_steps: int = 0
 
 
 def _l1_norm(params) -> jnp.ndarray:
@@ -109,10 +113,35 @@ def train(
     Returns:
       ``(params, losses)`` with ``losses`` the ``[steps]`` training losses.
     """
-    tables = space.tables
     init_key, loop_key = jax.random.split(key)
     params = pathway_network.init_params(space, genome, init_key)
     state = optimizers.init_optimizer(params)
+    params, _, step_losses = continue_training(
+        space, settings, genome, params, state, loop_key, train_inputs, train_targets
+    )
+    return params, step_losses
+
+
+def continue_training(
+    space: PathwaySpace,
+    settings: TrainSettings,
+    genome: PathwayGenome,
+    params,
+    state: optimizers.OptimizerState,
+    key,
+    train_inputs,
+    train_targets,
+):
+    """Train ``params`` (with optimizer ``state``) for ``settings.steps`` more steps.
+
+    The learning-rate schedule continues from ``state.count`` over
+    ``settings.schedule_steps``.
+
+    Returns:
+      ``(params, state, losses)`` with ``losses`` the ``[steps]`` training losses.
+    """
+    tables = space.tables
+    schedule_steps = settings.schedule_steps or settings.steps
     batch_max = max(tables.batch_sizes)
     batch_size = jnp.asarray(tables.batch_sizes, jnp.int32)[genome.batch_size]
     weights = (jnp.arange(batch_max) < batch_size).astype(jnp.float32)
@@ -130,22 +159,41 @@ def train(
 
     def step(carry, step_index):
         params, state = carry
-        step_key = jax.random.fold_in(loop_key, step_index)
+        step_key = jax.random.fold_in(key, step_index)
         batch_key, dropout_key = jax.random.split(step_key)
         indices = jax.random.randint(batch_key, (batch_max,), 0, num_examples)
         grads, data_loss = jax.grad(loss_fn, has_aux=True)(
             params, train_inputs[indices], train_targets[indices], dropout_key
         )
         learning_rate = optimizers.learning_rate_at(
-            genome.schedule, genome.log10_learning_rate, state.count, settings.steps
+            genome.schedule, genome.log10_learning_rate, state.count, schedule_steps
         )
         params, state = optimizers.apply_optimizer(
             genome.optimizer, learning_rate, weight_decay, grads, state, params
         )
         return (params, state), data_loss
 
-    (params, _), step_losses = jax.lax.scan(step, (params, state), jnp.arange(settings.steps))
-    return params, step_losses
+    (params, state), step_losses = jax.lax.scan(step, (params, state), jnp.arange(settings.steps))
+    return params, state, step_losses
+
+
+def training_metrics(space, settings, genome, params, step_losses, eval_sets) -> dict:
+    """``{'train_loss', 'diverged', 'eval'}`` of trained ``params`` (see
+    :func:`train_and_evaluate`)."""
+    window = min(settings.loss_window, settings.steps)
+    train_loss = jnp.mean(step_losses[-window:])
+    finite_params = jnp.all(
+        jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(params)])
+    )
+    diverged = ~(jnp.all(jnp.isfinite(step_losses)) & finite_params)
+    results = []
+    for eval_set in eval_sets:
+        metrics = evaluate_params(space, genome, params, eval_set)
+        metrics["fitness"] = jnp.where(
+            diverged | ~jnp.isfinite(metrics["fitness"]), -jnp.inf, metrics["fitness"]
+        )
+        results.append(metrics)
+    return {"train_loss": train_loss, "diverged": diverged, "eval": tuple(results)}
 
 
 def train_and_evaluate(
@@ -165,17 +213,4 @@ def train_and_evaluate(
       its fitness is ``-inf``.
     """
     params, step_losses = train(space, settings, genome, key, train_inputs, train_targets)
-    window = min(settings.loss_window, settings.steps)
-    train_loss = jnp.mean(step_losses[-window:])
-    finite_params = jnp.all(
-        jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(params)])
-    )
-    diverged = ~(jnp.all(jnp.isfinite(step_losses)) & finite_params)
-    results = []
-    for eval_set in eval_sets:
-        metrics = evaluate_params(space, genome, params, eval_set)
-        metrics["fitness"] = jnp.where(
-            diverged | ~jnp.isfinite(metrics["fitness"]), -jnp.inf, metrics["fitness"]
-        )
-        results.append(metrics)
-    return {"train_loss": train_loss, "diverged": diverged, "eval": tuple(results)}
+    return training_metrics(space, settings, genome, params, step_losses, eval_sets)

@@ -1,0 +1,151 @@
+"""Training that continues across rounds: the members of population-based training.
+
+:class:`MemberTrainer` keeps the weights and optimizer state of every member
+(stacked ``[population, ...]``) between rounds. Each round, child ``i``
+starts from the weights of its parent (the member whose id
+``plan.parents[i, 0]`` names; fresh weights where it is ``-1``), trains for
+``train.steps`` more steps with its own genes, and is evaluated; its weights
+then replace slot ``i``. One compiled program (fixed shapes), like the
+training of every other strategy. The learning-rate schedule spans the whole
+search (``train.steps * rounds``).
+
+The weights are part of the search's checkpoint (:meth:`carried`), so a
+resumed search continues every member from where it stopped.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from pathways_jax import genome as genome_lib
+from pathways_jax import parallel
+from pathways_jax.runs import compilations
+from pathways_jax.spaces import pathway_network
+from pathways_jax.training import optimizers, trainer
+
+
+class MemberTrainer:
+    """Trains the members of a round from the weights their parents ended with."""
+
+    def __init__(self, space, config, mesh, num_rounds: int):
+        self.space = space
+        self.steps = int(config.train.steps)
+        self.mesh = mesh
+        self.vmap_width = config.parallel.vmap_width
+        size = config.strategy.population_size
+        settings = trainer.TrainSettings(
+            steps=self.steps, schedule_steps=self.steps * max(num_rounds, 1)
+        )
+
+        def per_member(genome, params, state, fresh, key, train_inputs, train_targets, eval_sets):
+            init_key, loop_key = jax.random.split(key)
+            new_params = pathway_network.init_params(space, genome, init_key)
+            start = jax.tree_util.tree_map(
+                lambda new, old: jnp.where(fresh, new, old),
+                (new_params, optimizers.init_optimizer(new_params)),
+                (params, state),
+            )
+            params, state, step_losses = trainer.continue_training(
+                space, settings, genome, *start, loop_key, train_inputs, train_targets
+            )
+            metrics = trainer.training_metrics(
+                space, settings, genome, params, step_losses, eval_sets
+            )
+            metrics["num_params"] = pathway_network.count_parameters(space, genome)
+            metrics["flops"] = pathway_network.count_flops(space, genome)
+            return metrics, params, state
+
+        self.trace_counter = compilations.TraceCounter(per_member)
+        self._run = parallel.population_map(
+            self.trace_counter,
+            mesh=mesh,
+            backend=config.parallel.backend,
+            vmap_width=self.vmap_width,
+            num_mapped=5,
+        )
+        template = space.linear_model(jax.random.key(0))
+        shapes = jax.eval_shape(
+            lambda: pathway_network.init_params(space, template, jax.random.key(0))
+        )
+        stacked = lambda tree: jax.tree_util.tree_map(
+            lambda leaf: jnp.zeros((size, *leaf.shape), leaf.dtype), tree
+        )
+        # Host arrays between rounds: the program always sees the same kind of
+        # input (so it is traced once), and checkpoints store them as they are.
+        params = stacked(shapes)
+        self.params = jax.device_get(params)
+        self.state = jax.device_get(jax.vmap(optimizers.init_optimizer)(params))
+        self.births = np.full(size, -1, np.int32)
+
+    @property
+    def compilations(self) -> int:
+        return self.trace_counter.count
+
+    def steps_of(self, record: dict) -> int:
+        """Training steps a history record (one member's interval) cost."""
+        del record
+        return self.steps
+
+    def carried(self) -> dict:
+        """What a checkpoint must hold besides the strategy state."""
+        return {"params": self.params, "state": self.state, "births": self.births}
+
+    def restore(self, carried: dict) -> None:
+        self.params, self.state = jax.device_get((carried["params"], carried["state"]))
+        self.births = np.asarray(carried["births"], np.int32)
+
+    def sources(self, parent_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(slots, fresh)``: where each child's weights come from."""
+        slot_of = {int(birth): slot for slot, birth in enumerate(self.births)}
+        fresh = parent_ids < 0
+        missing = [int(p) for p in parent_ids[~fresh] if int(p) not in slot_of]
+        if missing:
+            raise RuntimeError(f"no weights are kept for the parent members {missing}")
+        slots = np.asarray([slot_of.get(int(p), 0) for p in parent_ids])
+        return slots, fresh
+
+    def __call__(self, plan, keys, num_real, train_inputs, train_targets, eval_sets, ids=None):
+        """Train every member of ``plan`` for one interval; host metrics ``[P]``."""
+        slots, fresh = self.sources(np.asarray(plan.parents)[:, 0])
+        take = lambda tree: jax.tree_util.tree_map(lambda leaf: leaf[slots], tree)
+        mapped = (plan.trained, take(self.params), take(self.state), jnp.asarray(fresh), keys)
+        count = len(slots)
+        size = parallel.padded_size(count, self.mesh.devices.size, self.vmap_width)
+        metrics, params, state = self._run(
+            *parallel.pad_population(mapped, size), train_inputs, train_targets, eval_sets
+        )
+        first = lambda tree: jax.tree_util.tree_map(lambda leaf: leaf[:count], tree)
+        self.params, self.state = jax.device_get((first(params), first(state)))
+        self.births = np.asarray(ids, np.int32)[:count]
+        metrics = jax.device_get(first(metrics))
+        return jax.tree_util.tree_map(np.asarray, metrics)
+
+    def final(self, records: list[dict], dataset, eval_chunk: int) -> tuple[dict, dict, dict]:
+        """The best member after the last round, with the weights it trained:
+        ``(final metrics, its history record, its parameters)``; evaluated once
+        on the test split."""
+        fitness = np.asarray([record["metrics"]["fitness"] for record in records])
+        fitness = np.where(np.isfinite(fitness), fitness, -np.inf)
+        chosen = int(np.argmax(fitness))
+        record = records[chosen]
+        slot = int(np.flatnonzero(self.births == record["id"])[0])
+        genome = genome_lib.genome_from_json(record["genome"], self.space.tables.max_depth)
+        params = jax.tree_util.tree_map(lambda leaf: leaf[slot], self.params)
+        test = trainer.make_eval_set(dataset.x_test, dataset.y_test, eval_chunk)
+        evaluate = jax.jit(lambda p, e: trainer.evaluate_params(self.space, genome, p, e))
+        test_metrics = jax.device_get(evaluate(params, test))
+        final = {
+            "steps": self.steps * int(record["round"] + 1),
+            "retrained_ids": [],
+            "retrained_validation_fitness": [],
+            "diverged": bool(record["metrics"].get("diverged", False)),
+            "validation": {
+                name: float(record["metrics"][name])
+                for name in record["metrics"]
+                if name in ("fitness", "accuracy", "loss", "mse", "r2")
+            },
+            "test": {name: float(value) for name, value in test_metrics.items()},
+        }
+        return final, record, params

@@ -1,0 +1,146 @@
+"""Population-based training: exploit and explore, weights carried across
+rounds (and across a resume), and an end-to-end search."""
+
+import importlib.util
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from pathways_jax import config as config_lib
+from pathways_jax import evolution, member_training, parallel, rounds, search
+from pathways_jax.genome import BLOCK_GENES
+from pathways_jax.population_program import candidate_keys
+from pathways_jax.runs import preemption, records
+from pathways_jax.training import trainer
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VECTOR_CONFIG = os.path.join(REPO, "tests", "configs", "tiny_vector.py")
+
+
+def _config():
+    spec = importlib.util.spec_from_file_location("tiny_config", VECTOR_CONFIG)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = module.get_config()
+    config.strategy.name = "pbt"
+    config.strategy.population_size = 4
+    config.strategy.equivalence_cache = False
+    config.parallel.round_size = 4
+    config.budget.evaluations = 16
+    config.train.steps = 10
+    config.checkpoint.every_rounds = 1
+    config.progress.report = False
+    return config
+
+
+def test_bottom_members_copy_a_top_member_and_perturb_its_training_genes(vector_space):
+    strategy = evolution.PopulationBasedTraining(vector_space, population_size=5, round_size=5)
+    state = strategy.init(jax.random.key(0))
+    first, no_parents = strategy.ask(jax.random.key(1), state)
+    assert (np.asarray(no_parents) == -1).all()  # The first round starts from scratch.
+    state = strategy.tell(state, first, jnp.asarray([0.5, 0.9, 0.1, 0.7, 0.3]), 5)
+    children, parents = strategy.ask(jax.random.key(2), state)
+    children, parents, members = jax.device_get((children, parents[:, 0], state.population))
+    # One member (20% of 5) exploits: the worst (slot 2, id 2) copies the best (id 1).
+    assert parents.tolist() == [0, 1, 1, 3, 4]
+    for name in BLOCK_GENES:  # The architecture is copied as it is.
+        assert np.array_equal(getattr(children, name)[2], getattr(members, name)[1])
+    step = children.log10_learning_rate[2] - members.log10_learning_rate[1]
+    low, high = vector_space.tables.log10_learning_rate_range
+    assert (
+        np.isclose(step, np.log10(0.8), atol=1e-5)
+        or np.isclose(step, np.log10(1.2), atol=1e-5)
+        or children.log10_learning_rate[2] in (low, high)
+    )
+    for slot in (0, 1, 3, 4):  # The others continue unchanged.
+        for leaf_child, leaf_member in zip(
+            jax.tree_util.tree_leaves(children), jax.tree_util.tree_leaves(members), strict=True
+        ):
+            assert np.array_equal(leaf_child[slot], leaf_member[slot])
+    state = strategy.tell(state, jax.tree_util.tree_map(jnp.asarray, children), jnp.ones(5), 5)
+    assert np.asarray(state.birth).tolist() == [5, 6, 7, 8, 9]
+
+
+def test_pbt_settings_are_checked(vector_space):
+    with pytest.raises(ValueError, match="round_size"):
+        evolution.PopulationBasedTraining(vector_space, population_size=4, round_size=2)
+    config = _config()
+    config.strategy.equivalence_cache = True
+    with pytest.raises(config_lib.ConfigError, match="strategy.equivalence_cache"):
+        config_lib.check_config(config)
+    config = _config()
+    config.budget.evaluations = 10
+    with pytest.raises(config_lib.ConfigError, match="a multiple of strategy.population_size=4"):
+        config_lib.check_config(config)
+
+
+def test_members_start_from_the_weights_of_their_parents(vector_space):
+    config = _config()
+    mesh = parallel.population_mesh(1)
+    members = member_training.MemberTrainer(vector_space, config, mesh, num_rounds=2)
+    strategy = evolution.PopulationBasedTraining(vector_space, population_size=4, round_size=4)
+    state = strategy.init(jax.random.key(0))
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(64, 5)), jnp.float32)
+    y = jnp.asarray(rng.normal(size=(64,)), jnp.float32)
+    evaluation = trainer.make_eval_set(np.asarray(x), np.asarray(y), 32)
+    plan = rounds.plan_round(strategy, vector_space, jax.random.key(1), state, 4)
+    members(
+        plan,
+        candidate_keys(jax.random.key(2), np.arange(4)),
+        4,
+        x,
+        y,
+        (evaluation,),
+        ids=np.arange(4),
+    )
+    trained = jax.device_get(members.params)
+    # Two children of the same genes and key: from the same parent's weights
+    # they end equal; from two different parents' weights they do not.
+    same = plan.trained
+    same = jax.tree_util.tree_map(lambda leaf: jnp.stack([leaf[0]] * 4), same)
+    keys = candidate_keys(jax.random.key(3), np.zeros(4, int))
+
+    def run(parent_ids):
+        runner = member_training.MemberTrainer(vector_space, config, mesh, num_rounds=2)
+        runner.restore({"params": trained, "state": members.state, "births": np.arange(4)})
+        parents = np.stack([parent_ids, -np.ones(4, int)], axis=1)
+        step = rounds.RoundPlan(same, parents, same, [{}] * 4, [None] * 4, [None] * 4)
+        runner(step, keys, 4, x, y, (evaluation,), ids=np.arange(4, 8))
+        return jax.device_get(runner.params)
+
+    from_one = run(np.asarray([1, 1, 1, 1]))
+    from_each = run(np.asarray([0, 1, 2, 3]))
+    for leaf in jax.tree_util.tree_leaves(from_one):
+        assert all(np.array_equal(leaf[0], leaf[i]) for i in range(1, 4))
+    differs = [
+        not np.array_equal(leaf[0], leaf[2]) for leaf in jax.tree_util.tree_leaves(from_each)
+    ]
+    assert any(differs)
+
+
+def test_pbt_search_resumes_with_the_members_weights(tmp_path):
+    config = _config()
+    uninterrupted = search.run_search(config, str(tmp_path / "whole"))
+    with pytest.raises(preemption.SearchInterrupted):
+        search.run_search(config, str(tmp_path / "stopped"), stop_after_rounds=2)
+    resumed = search.run_search(config, str(tmp_path / "stopped"))
+
+    def history(name):
+        with open(tmp_path / name / records.HISTORY_FILE) as file:
+            return file.read()
+
+    assert history("stopped") == history("whole")
+    assert resumed["final"] == uninterrupted["final"]
+    lines = records.read_json_lines(str(tmp_path / "whole" / records.HISTORY_FILE))
+    assert [line["round"] for line in lines] == [r for r in range(4) for _ in range(4)]
+    assert all(line["parents"] == [] for line in lines[:4])
+    assert all(len(line["parents"]) == 1 for line in lines[4:])
+    # The best member's weights are the product: trained over all 4 intervals
+    # and evaluated once on the test split.
+    assert uninterrupted["final"]["steps"] == 4 * config.train.steps
+    assert uninterrupted["compilations"] == 1
+    assert os.path.exists(tmp_path / "whole" / "best" / "model.py")
