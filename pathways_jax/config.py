@@ -53,8 +53,11 @@ def default_config() -> ml_collections.ConfigDict:
 
     # Multi-fidelity: every child trains hurdle_steps first; only the best
     # keep_fraction of a round then trains for train.steps (0: no hurdle).
+    # Successive halving: rung_steps, increasing; keep_fraction of the
+    # survivors of each rung goes on to the next (empty: none).
     config.fidelity = ml_collections.ConfigDict()
     config.fidelity.hurdle_steps = 0
+    config.fidelity.rung_steps = ()
     config.fidelity.keep_fraction = 0.25
 
     config.constraints = ml_collections.ConfigDict()
@@ -217,6 +220,22 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         fidelity.hurdle_steps,
         f"an integer in [0, train.steps={config.train.steps}) (0: no hurdle)",
     )
+    rungs = tuple(fidelity.rung_steps)
+    _require(
+        all(isinstance(steps, int) for steps in rungs)
+        and all(0 < a < b for a, b in zip(rungs, rungs[1:], strict=False))
+        and (not rungs or (rungs[0] > 0 and rungs[-1] < config.train.steps)),
+        "fidelity.rung_steps",
+        rungs,
+        f"increasing integers in (0, train.steps={config.train.steps}) (empty: none)",
+    )
+    _require(
+        not (rungs and fidelity.hurdle_steps),
+        "fidelity.rung_steps",
+        rungs,
+        f"empty when fidelity.hurdle_steps={fidelity.hurdle_steps} is set (one hurdle is "
+        "rung_steps with one entry)",
+    )
     _require(
         0 < fidelity.keep_fraction <= 1,
         "fidelity.keep_fraction",
@@ -310,6 +329,7 @@ def _check_population_based_training(config: ml_collections.ConfigDict) -> None:
     )
     for name, value in (
         ("fidelity.hurdle_steps", config.fidelity.hurdle_steps),
+        ("len(fidelity.rung_steps)", len(config.fidelity.rung_steps)),
         ("constraints.max_params", config.constraints.max_params),
         ("constraints.max_flops", config.constraints.max_flops),
     ):

@@ -307,3 +307,23 @@ def test_hurdle_trains_only_the_best_fraction_fully(tmp_path):
     assert metrics[-1]["training_steps"] == 20 * 6 + 5 * 30
     assert {m["compilations"] for m in metrics} == {2}
     assert hurdled["evaluations"] == plain["evaluations"] == 20
+
+    # Successive halving: rungs of 4 and 10 steps keeping half each time: per
+    # round of 4, 2 stop after 4 steps, 1 after 10 (having trained 4 + 10),
+    # 1 trains 4 + 10 + 30.
+    config.fidelity.hurdle_steps = 0
+    config.fidelity.rung_steps = (4, 10)
+    config.fidelity.keep_fraction = 0.5
+    halving = search.run_search(config, str(tmp_path / "halving"))
+    history = read("halving")
+    for round_index in range(5):
+        members = [r for r in history if r["round"] == round_index]
+        assert sorted(r.get("rung", -1) for r in members) == [-1, 0, 0, 1]
+    passed = next(r for r in history if r["round"] == 0 and "fidelity" not in r)
+    assert passed["metrics"] == reference[passed["id"]]["metrics"]
+    metrics = [
+        json.loads(line)
+        for line in (tmp_path / "halving" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert metrics[-1]["training_steps"] == 5 * (4 * 4 + 2 * 10 + 30)
+    assert halving["compilations"] == 3
