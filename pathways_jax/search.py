@@ -297,8 +297,10 @@ def run_search(
                 cache.lookups += 1
                 cache.hits += "cache_hit_of" in record
 
+    earlier_sessions_seconds = progress["elapsed_seconds"]  # Before this session.
+
     def elapsed_seconds() -> float:
-        return progress["elapsed_seconds"] + time.perf_counter() - session_start
+        return earlier_sessions_seconds + time.perf_counter() - session_start
 
     def save_checkpoint(rounds_done: int) -> None:
         if writes:

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -30,8 +31,21 @@ def _load_config(path):
 @pytest.fixture(scope="module")
 def vector_run(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("vector"))
-    summary = search.run_search(_load_config(VECTOR_CONFIG), workdir)
+    config = _load_config(VECTOR_CONFIG)
+    config.checkpoint.every_rounds = 1
+    start = time.perf_counter()
+    summary = search.run_search(config, workdir)
+    summary["measured_seconds"] = time.perf_counter() - start
     return workdir, summary
+
+
+def test_recorded_wall_time_is_the_time_that_passed(vector_run):
+    # Saving a checkpoint every round must not count earlier time twice.
+    workdir, summary = vector_run
+    metrics = [json.loads(line) for line in _read(workdir, records.METRICS_FILE).splitlines()]
+    seconds = [m["wall_seconds"] for m in metrics] + [summary["wall_seconds"]]
+    assert seconds == sorted(seconds)
+    assert summary["wall_seconds"] <= summary["measured_seconds"]
 
 
 def _read(workdir, name):
