@@ -8,16 +8,15 @@ population's hypervolume per round to ``metrics.jsonl``. Add ``'flops'`` to
 ``strategy.objectives`` for a third objective.
 """
 
-import importlib.util
 import os
+
+from pathways_jax.config import load_config_file
 
 
 def get_config():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist1d.py")
-    spec = importlib.util.spec_from_file_location("mnist1d_config", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config()
+    config = load_config_file(
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist1d.py")
+    )
     config.strategy.name = "nsga2"
     config.strategy.objectives = ("fitness", "params")
     config.strategy.population_size = 24

@@ -12,16 +12,15 @@ plus their retraining). The result is the best member's own weights; nothing
 is retrained.
 """
 
-import importlib.util
 import os
+
+from pathways_jax.config import load_config_file
 
 
 def get_config():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist1d.py")
-    spec = importlib.util.spec_from_file_location("mnist1d_config", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config()
+    config = load_config_file(
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist1d.py")
+    )
     config.strategy.name = "pbt"
     config.strategy.population_size = 16
     config.strategy.equivalence_cache = False  # A member's fitness depends on its weights.

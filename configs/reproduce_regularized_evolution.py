@@ -9,22 +9,17 @@ of ``configs/mnist1d.py`` with a shorter training per candidate, so that
 3 strategies x 5 seeds fit in well under an hour on 2 CPU cores.
 """
 
-import importlib.util
 import os
 
 import ml_collections
 
-
-def _mnist1d_config():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist1d.py")
-    spec = importlib.util.spec_from_file_location("mnist1d_config", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config()
+from pathways_jax.config import load_config_file
 
 
 def get_config():
-    config = _mnist1d_config()
+    config = load_config_file(
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist1d.py")
+    )
     config.budget.evaluations = 80
     config.train.steps = 150
     config.final.steps = 150

@@ -7,6 +7,8 @@ raises :class:`ConfigError` with a one-line message naming the key.
 
 from __future__ import annotations
 
+import os
+
 import ml_collections
 
 from pathways_jax import data, parallel
@@ -17,6 +19,18 @@ from pathways_jax.spaces.pathway import CROSSOVER_KINDS, DEFAULT_MUTATION_WEIGHT
 
 class ConfigError(ValueError):
     """A config value is missing or out of range (the message names the key)."""
+
+
+def load_config_file(path: str) -> ml_collections.ConfigDict:
+    """``get_config()`` of the config file at ``path`` (what ``--config=PATH``
+    loads), for configs built on another config and for scripts and tests."""
+    import importlib.util
+
+    name = os.path.splitext(os.path.basename(path))[0] + "_config"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config()
 
 
 def default_config() -> ml_collections.ConfigDict:

@@ -17,6 +17,8 @@ import sys
 import numpy as np
 import pytest
 
+from pathways_jax.config import load_config_file
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(REPO, "tests", "configs", "tiny_vector.py")
 ERRORS_DOC = os.path.join(REPO, "docs", "errors.md")
@@ -85,10 +87,7 @@ def _unwritable_workdir(tmp_path):
 
 def _saved_run(tmp_path, with_config=True):
     """The workdir holds records of a run with seed 7 and 5 training steps."""
-    spec = importlib.util.spec_from_file_location("tiny_config", CONFIG)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    saved = module.get_config()
+    saved = load_config_file(CONFIG)
     saved.seed = 7
     saved.train.steps = 5
     workdir = tmp_path / "run"

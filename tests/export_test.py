@@ -11,17 +11,14 @@ import sys
 import pytest
 
 from pathways_jax import search
+from pathways_jax.config import load_config_file
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VECTOR_CONFIG = os.path.join(REPO, "tests", "configs", "tiny_vector.py")
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
-def _load_config(path):
-    spec = importlib.util.spec_from_file_location("tiny_config", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config()
+_load_config = load_config_file
 
 
 @pytest.fixture(scope="module")

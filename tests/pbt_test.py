@@ -1,7 +1,6 @@
 """Population-based training: exploit and explore, weights carried across
 rounds (and across a resume), and an end-to-end search."""
 
-import importlib.util
 import os
 
 import jax
@@ -21,10 +20,7 @@ VECTOR_CONFIG = os.path.join(REPO, "tests", "configs", "tiny_vector.py")
 
 
 def _config():
-    spec = importlib.util.spec_from_file_location("tiny_config", VECTOR_CONFIG)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config()
+    config = config_lib.load_config_file(VECTOR_CONFIG)
     config.strategy.name = "pbt"
     config.strategy.population_size = 4
     config.strategy.equivalence_cache = False

@@ -12,6 +12,7 @@ import pytest
 
 from pathways_jax import genome as genome_lib
 from pathways_jax import search
+from pathways_jax.config import load_config_file
 from pathways_jax.runs import records
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -19,13 +20,7 @@ SEQUENCE_CONFIG = os.path.join(REPO, "tests", "configs", "tiny_sequence.py")
 VECTOR_CONFIG = os.path.join(REPO, "tests", "configs", "tiny_vector.py")
 
 
-def _load_config(path):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("tiny_config", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config()
+_load_config = load_config_file
 
 
 @pytest.fixture(scope="module")

@@ -193,10 +193,7 @@ def test_equivalent_genomes_share_a_fingerprint_and_hit_the_cache():
 
 
 def _config():
-    spec = importlib.util.spec_from_file_location("tiny_config", VECTOR_CONFIG)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config()
+    config = config_lib.load_config_file(VECTOR_CONFIG)
     config.progress.report = False
     return config
 
