@@ -10,6 +10,7 @@ mutation, the first parent for crossover, a linear model for sampling).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import jax
@@ -436,7 +437,7 @@ class PathwaySpace:
     def describe(self, genome: PathwayGenome) -> str:
         """One readable line, e.g. ``conv1d(k5,32)+gelu → dense(10) | adam lr=3.0e-03 ...``."""
         g = jax.device_get(genome)
-        shapes = jax.device_get(self.block_shapes(genome))
+        shapes = jax.device_get(_jitted_block_shapes(self)(genome))
         suffix = {"sequence": "1d", "image": "2d", "vector": ""}[self.input_kind]
         parts = []
         for block in range(self.tables.max_depth):
@@ -445,10 +446,12 @@ class PathwaySpace:
                 continue
             if op == CONV:
                 kernel = self.tables.kernel_sizes[int(g.kernel_size[block])]
-                width = int(genome_lib.conv_width(self.tables, int(g.width[block])))
+                widths = self.tables.conv_widths
+                width = widths[int(g.width[block]) % len(widths)]
                 text = f"conv{suffix}(k{kernel},{width})"
             elif op == DENSE:
-                text = f"dense({int(genome_lib.dense_width(self.tables, int(g.width[block])))})"
+                widths = self.tables.dense_widths
+                text = f"dense({widths[int(g.width[block]) % len(widths)]})"
             else:
                 text = f"{'max' if op == MAX_POOL else 'avg'}_pool{suffix}"
             text += f"+{ACTIVATIONS[int(g.activation[block])]}"
@@ -487,3 +490,10 @@ class PathwaySpace:
         )
         op = genome.operation[block]
         return (genome.residual[block] == 1) & (op != IDENTITY) & same_shape
+
+
+@functools.lru_cache(maxsize=32)
+def _jitted_block_shapes(space: PathwaySpace):
+    """``space.block_shapes`` compiled once per space (describing a genome
+    eagerly dispatches dozens of small operations)."""
+    return jax.jit(space.block_shapes)
