@@ -25,6 +25,9 @@ from pathways_jax.runs import compilations
 from pathways_jax.spaces import pathway_network
 from pathways_jax.training import optimizers, trainer
 
+# Fields of a history record's metrics that are not validation metrics.
+TRAINING_FIELDS = ("train_loss", "diverged", "num_params", "flops", "reason")
+
 
 class MemberTrainer:
     """Trains the members of a round from the weights their parents ended with."""
@@ -74,9 +77,8 @@ class MemberTrainer:
         )
         # Host arrays between rounds: the program always sees the same kind of
         # input (so it is traced once), and checkpoints store them as they are.
-        params = stacked(shapes)
-        self.params = jax.device_get(params)
-        self.state = jax.device_get(jax.vmap(optimizers.init_optimizer)(params))
+        self.params = jax.device_get(stacked(shapes))
+        self.state = jax.device_get(jax.vmap(optimizers.init_optimizer)(self.params))
         self.births = np.full(size, -1, np.int32)
 
     @property
@@ -141,10 +143,11 @@ class MemberTrainer:
             "retrained_ids": [],
             "retrained_validation_fitness": [],
             "diverged": bool(record["metrics"].get("diverged", False)),
+            # The record's evaluation metrics, without what training added.
             "validation": {
-                name: float(record["metrics"][name])
-                for name in record["metrics"]
-                if name in ("fitness", "accuracy", "loss", "mse", "r2")
+                name: float(value)
+                for name, value in record["metrics"].items()
+                if name not in TRAINING_FIELDS
             },
             "test": {name: float(value) for name, value in test_metrics.items()},
         }

@@ -220,7 +220,9 @@ def run_search(
     distributed.open_collectives(mesh)
     budget = config.budget.evaluations
     num_rounds = -(-budget // config.parallel.round_size)
-    if getattr(strategy, "inherits_weights", False):
+    # Population-based training carries weights across rounds; the others train afresh.
+    inherits_weights = getattr(strategy, "inherits_weights", False)
+    if inherits_weights:
         program = member_training.MemberTrainer(space, config, mesh, num_rounds)
     else:
         program = fidelity.RoundTrainer(space, config, mesh)
@@ -437,7 +439,7 @@ def run_search(
             f"space.log10_learning_rate_max (now {learning_rate}), check the data scaling "
             "(dataset.standardize), then start again with --overwrite"
         )
-    if getattr(strategy, "inherits_weights", False):
+    if inherits_weights:
         # The product of population-based training is the weights it trained.
         members = [latest[int(member_id)] for member_id in program.births]
         final, chosen, chosen_params = program.final(members, dataset, config.train.eval_chunk)
