@@ -284,7 +284,9 @@ def test_run_tasks_is_reproducible_and_exports_runnable_code(tmp_path):
     assert {line["task"] for line in lines} == {0, 1}
     frozen = np.asarray(first["tasks"][1]["frozen_modules"], bool)
     best_a = np.asarray(first["tasks"][0]["best_genome"])
-    assert frozen.sum() >= 1 and all(frozen[l, m] for l, row in enumerate(best_a) for m in row)
+    assert frozen.sum() >= 1 and all(
+        frozen[layer, m] for layer, row in enumerate(best_a) for m in row
+    )
     result = subprocess.run(
         [sys.executable, "predict.py", "--data=test_split.npz"],
         cwd=tmp_path / "a" / "task1",
@@ -306,7 +308,8 @@ def test_reproduction_writes_its_report_and_resumes(tmp_path):
         assert record["scratch"]["rounds_on_a"] is None
         assert record["transfer"]["rounds_on_a"] >= 1
     path = reproduction.write_report(records, config, "python x.py", str(tmp_path / "doc"), "p")
-    text = open(path, encoding="utf-8").read()
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
     assert "scratch / transfer" in text and "![rounds to the threshold](p.png)" in text
     assert os.path.getsize(tmp_path / "doc" / "p.png") > 1000
     # Run again: nothing is recomputed.
