@@ -49,7 +49,8 @@ class TaskOutcome:
       reached: whether a pathway's fitness reached the threshold.
       best_genome: int32 ``[L, N]``, the fittest pathway of the last round.
       best_fitness: its fitness.
-      wall_seconds: time spent in rounds (compilation excluded when warmed up).
+      wall_seconds: time spent in rounds (``run_tasks`` compiles the round
+        program before, so this excludes compilation).
       records: one dict per tournament (see ``tournament_records``).
     """
 
@@ -158,6 +159,8 @@ def run_tasks(
     key = jax.random.key(config.seed)
     key, init_key = jax.random.split(key)
     state = training.init_state(space, settings, init_key)
+    # Compile the round before the clock starts (the result is discarded).
+    jax.block_until_ready(training.evolve_round(space, settings, state, tasks[0]))
     summary = {"dataset": dataset.summary(), "tasks": []}
     previous_best = None
     for index, (pair, task) in enumerate(zip(config.tasks, tasks, strict=True)):
