@@ -218,7 +218,11 @@ def run_reproduction(config: ml_collections.ConfigDict, workdir: str, log=print)
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as file:
         json.dump(config.to_dict(), file, indent=2, sort_keys=True)
-    done = {(tuple(r["pair_a"]), tuple(r["pair_b"]), r["seed"]) for r in read_repetitions(workdir)}
+    done = {
+        (tuple(r["pair_a"]), tuple(r["pair_b"]), r["seed"])
+        for r in read_repetitions(workdir)
+        if all(setting in r for setting in SETTINGS)
+    }
     experiment = Experiment(config, dataset)
     experiment.warm_up(config.reproduction.pairs[0][0])
     for pair_a, pair_b in config.reproduction.pairs:
@@ -460,8 +464,8 @@ def write_report(
         "the paper reports about 1.18.",
         f"- The same transfer without freezing against a fresh PathNet (pooled): "
         f"{_interval_text(pooled, 'unfrozen_speedup')}, {_verdict(pooled, 'unfrozen_speedup')}; "
-        f"freezing itself: {_interval_text(pooled, 'freezing_gain')} "
-        "(transfer_unfrozen / transfer).",
+        f"rounds without freezing / rounds with freezing: "
+        f"{_interval_text(pooled, 'freezing_gain')} (below 1: freezing slows task B down).",
         f"- Fine-tuning against the same fixed pathway from scratch (pooled): "
         f"{_interval_text(pooled, 'finetune_speedup')}, {_verdict(pooled, 'finetune_speedup')}.",
         f"- PathNet transfer against fine-tuning (pooled): "
