@@ -59,8 +59,13 @@ def default_config() -> ml_collections.ConfigDict:
     config.strategy.sample_size = 4
     config.strategy.crossover_probability = 0.0
     config.strategy.crossover_kind = "block"  # 'block', 'uniform' (per gene) or 'one_point'.
-    # NSGA-II objectives: 'fitness' first, then 'params' and/or 'flops' (minimised).
+    # NSGA-II objectives: 'fitness' first, then 'params', 'flops' and/or
+    # 'latency' (minimised). Latency is measured: each architecture's plain
+    # network is compiled and timed on batches of latency_batch_size
+    # (pathways_jax/latency.py); latency_table: a latency.json to start from.
     config.strategy.objectives = ("fitness", "params")
+    config.strategy.latency_batch_size = 1
+    config.strategy.latency_table = ""
     # Functional-equivalence cache: a child computing what an evaluated
     # pathway computes is not trained again; it inherits that fitness.
     config.strategy.equivalence_cache = True
@@ -226,6 +231,19 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "strategy.objectives",
         objectives,
         f"'fitness' then one or more distinct of {OBJECTIVES[1:]}",
+    )
+    _require(
+        _positive_ints([strategy.latency_batch_size]),
+        "strategy.latency_batch_size",
+        strategy.latency_batch_size,
+        "an integer >= 1",
+    )
+    _require(
+        isinstance(strategy.latency_table, str)
+        and (not strategy.latency_table or os.path.isfile(strategy.latency_table)),
+        "strategy.latency_table",
+        strategy.latency_table,
+        "'' or the path of an existing latency.json",
     )
     fidelity = config.fidelity
     _require(

@@ -11,6 +11,7 @@ pathway is retrained and evaluated once on the test split.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 
@@ -27,6 +28,7 @@ from pathways_jax import (
     evolution,
     fidelity,
     genome,
+    latency,
     member_training,
     parallel,
     rounds,
@@ -90,6 +92,19 @@ def build_strategy(config: ml_collections.ConfigDict, space: PathwaySpace):
     return evolution.RandomSearch(**common)
 
 
+def build_latency_meter(config, strategy, space) -> latency.LatencyMeter | None:
+    """The meter of the ``latency`` objective (None when no objective is latency)."""
+    if "latency" not in getattr(strategy, "objective_names", ()):
+        return None
+    table = {}
+    if config.strategy.latency_table:
+        try:
+            table = latency.load_table(config.strategy.latency_table)
+        except ValueError as error:
+            raise config_lib.ConfigError(f"config.strategy.latency_table: {error}") from None
+    return latency.LatencyMeter(space, batch_size=config.strategy.latency_batch_size, table=table)
+
+
 def round_hypervolume(strategy, state) -> dict:
     """``{'hypervolume': float}`` of a multi-objective population, else ``{}``."""
     if len(strategy.objective_names) == 1:
@@ -107,6 +122,8 @@ def strategy_values(strategy, metrics: dict) -> jnp.ndarray:
     if len(strategy.objective_names) == 1:
         return jnp.asarray(fitness)
     columns = {"fitness": fitness, "num_params": metrics["num_params"], "flops": metrics["flops"]}
+    if "latency_seconds" in metrics:
+        columns["latency_seconds"] = metrics["latency_seconds"]
     return jnp.asarray(evolution.oriented_objectives(strategy.objective_names, columns))
 
 
@@ -128,6 +145,8 @@ def _metric_record(metrics: dict, index: int, task: str) -> dict:
     record["diverged"] = bool(metrics["diverged"][index])
     record["num_params"] = int(metrics["num_params"][index])
     record["flops"] = float(metrics["flops"][index])
+    if "latency_seconds" in metrics:
+        record["latency_seconds"] = float(metrics["latency_seconds"][index])
     reason = divergence_reason(record["train_loss"], record["diverged"], record["fitness"])
     if reason is not None:
         record["reason"] = reason
@@ -212,6 +231,7 @@ def run_search(
     logging.info("Data: %s", dataset.summary())
     space = build_space(config, dataset)
     strategy = build_strategy(config, space)
+    meter = build_latency_meter(config, strategy, space)
     num_devices = config.parallel.num_devices or jax.device_count()
     try:
         mesh = parallel.population_mesh(num_devices)
@@ -280,6 +300,8 @@ def run_search(
         )
         program.restore(carried)
         progress, kept = restored["progress"], restored["history"]
+        if meter is not None:  # The latencies the strategy was told before.
+            meter.table.update(progress.get("latency_table", {}))
         logging.info("Resuming from %s", checkpoints.describe_progress(progress))
 
     evaluated = progress["evaluated"]
@@ -313,6 +335,8 @@ def run_search(
                 finalists=[record for _, _, record in finalists],
                 elapsed_seconds=elapsed_seconds(),
             )
+            if meter is not None:
+                progress["latency_table"] = meter.table
             checkpoints.save(manager, rounds_done, (state, program.carried()), progress, workdir)
 
     metrics_writer = records.JsonLinesWriter(
@@ -360,6 +384,13 @@ def run_search(
                     ids=ids,
                 )
                 metrics = rounds.inherit_cached_metrics(metrics, plan)
+                if meter is not None:  # Measured on process 0, told to every process.
+                    metrics["latency_seconds"] = np.asarray(
+                        distributed.primary_value(
+                            functools.partial(meter.round_latencies_list, plan.children, num_real),
+                            (ValueError,),
+                        )
+                    )
                 fitness = metrics["eval"][0]["fitness"]
                 values = strategy_values(strategy, metrics)
                 state = strategy.tell(state, plan.children, values, num_real)
@@ -502,6 +533,9 @@ def run_search(
             front = pareto.write_pareto_front(workdir, strategy.objective_names)
             summary["pareto_front_size"] = len(front["front"])
             summary["hypervolume"] = front["hypervolume"]
+        if meter is not None:
+            meter.save(os.path.join(workdir, latency.TABLE_FILE))
+            summary["latency_architectures_measured"] = meter.measured
         records.write_json(os.path.join(workdir, records.SUMMARY_FILE), summary)
         if config.progress.report:
             write_report(workdir)

@@ -85,6 +85,15 @@ def _unwritable_workdir(tmp_path):
     return [f"--workdir={tmp_path / 'a_file' / 'run'}"]
 
 
+def _bad_latency_table(tmp_path):
+    (tmp_path / "latency.json").write_text('{"conv": -1}')
+    return [
+        "--config.strategy.name=nsga2",
+        "--config.strategy.objectives=('fitness', 'latency')",
+        f"--config.strategy.latency_table={tmp_path / 'latency.json'}",
+    ]
+
+
 def _saved_run(tmp_path, with_config=True):
     """The workdir holds records of a run with seed 7 and 5 training steps."""
     saved = load_config_file(CONFIG)
@@ -114,6 +123,8 @@ BAD_INPUTS = {
     "even_kernel_size": _overrides("--config.space.kernel_sizes=(2,4)"),
     "unknown_backend": _overrides("--config.parallel.backend=threads"),
     "too_many_devices": _overrides("--config.parallel.num_devices=64"),
+    "missing_latency_table": _overrides("--config.strategy.latency_table=no_such_table.json"),
+    "latency_table_not_a_table": _bad_latency_table,
     "pbt_round_not_the_population": _overrides("--config.strategy.name=pbt"),
     "pbt_with_equivalence_cache": _overrides(
         "--config.strategy.name=pbt",

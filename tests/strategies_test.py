@@ -257,6 +257,46 @@ def test_reproduction_summary_and_report(tmp_path):
     assert run.strategy.name == "random" and run.seed == 3 and "reproduction" not in run
 
 
+def test_nsga2_latency_objective_is_measured_once_per_architecture(tmp_path):
+    from pathways_jax import latency
+    from pathways_jax.codegen.plain_network import decode_blocks
+    from pathways_jax.genome import genome_from_json
+    from pathways_jax.runs.preemption import SearchInterrupted
+
+    config = _config()
+    config.strategy.name = "nsga2"
+    config.strategy.objectives = ("fitness", "latency")
+    with pytest.raises(SearchInterrupted):
+        search.run_search(config, str(tmp_path / "run"), stop_after_rounds=2)
+    summary = search.run_search(config, str(tmp_path / "run"))  # Resumed.
+    table = json.loads((tmp_path / "run" / latency.TABLE_FILE).read_text())
+    history = [
+        json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()
+    ]
+    space = search.build_space(config, search.data.load_dataset(config.dataset, config.seed))
+    seen = {}
+    for record in history:
+        blocks = decode_blocks(space, genome_from_json(record["genome"]))
+        key = latency.architecture_key(blocks)
+        seconds = record["metrics"]["latency_seconds"]
+        assert 0 < seconds < 1 and table[key] == seconds
+        # The same architecture has one latency, before and after resuming.
+        assert seen.setdefault(key, seconds) == seconds
+    assert len(seen) < len(history)  # Repeated architectures were not timed again.
+    front = json.loads((tmp_path / "run" / "pareto_front.json").read_text())
+    assert front["objectives"] == ["fitness", "latency"]
+    assert all(member["latency"] > 0 for member in front["front"])
+    assert summary["pareto_front_size"] == len(front["front"])
+
+    # From the saved table nothing is timed, and the search repeats bit for bit.
+    config.strategy.latency_table = str(tmp_path / "run" / latency.TABLE_FILE)
+    again = search.run_search(config, str(tmp_path / "again"))
+    assert again["latency_architectures_measured"] == 0
+    assert (tmp_path / "again" / "history.jsonl").read_bytes() == (
+        tmp_path / "run" / "history.jsonl"
+    ).read_bytes()
+
+
 def _with_reproduction(config):
     import ml_collections
 
@@ -265,13 +305,13 @@ def _with_reproduction(config):
 
 
 def test_pareto_and_reproduction_configs_load():
-    for name in ("mnist1d_pareto", "reproduce_regularized_evolution"):
+    for name in ("mnist1d_pareto", "mnist1d_latency", "reproduce_regularized_evolution"):
         path = os.path.join(REPO, "configs", f"{name}.py")
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         config = module.get_config()
-        if name == "mnist1d_pareto":
+        if name in ("mnist1d_pareto", "mnist1d_latency"):
             config_lib.check_config(config)
             assert config.strategy.name == "nsga2"
         else:

@@ -25,10 +25,11 @@ from pathways_jax.genome import PathwayGenome
 from pathways_jax.spaces.pathway import PathwaySpace
 
 # Objectives a search can name; each maps metrics to a higher-is-better value.
-OBJECTIVES = ("fitness", "params", "flops")
+OBJECTIVES = ("fitness", "params", "flops", "latency")
 # Reference point of the hypervolume, per objective (oriented values):
-# fitness 0 (chance-free accuracy / R² of 0), 1e9 parameters, 1e12 FLOPs.
-HYPERVOLUME_REFERENCE = {"fitness": 0.0, "params": -9.0, "flops": -12.0}
+# fitness 0 (chance-free accuracy / R² of 0), 1e9 parameters, 1e12 FLOPs,
+# 10 s of measured inference latency.
+HYPERVOLUME_REFERENCE = {"fitness": 0.0, "params": -9.0, "flops": -12.0, "latency": -1.0}
 _FLOOR = -1e9  # Non-finite objectives (diverged candidates) count as this.
 
 
@@ -37,7 +38,9 @@ def oriented_objectives(names, metrics: dict) -> np.ndarray:
 
     Args:
       names: entries of ``OBJECTIVES``.
-      metrics: ``fitness [n]``, ``num_params [n]`` and ``flops [n]`` arrays.
+      metrics: ``fitness [n]`` and, as the names need them, ``num_params [n]``,
+        ``flops [n]`` and ``latency_seconds [n]`` arrays. Costs are minimised:
+        their oriented value is ``-log10(cost)``.
     """
     columns = []
     for name in names:
@@ -47,6 +50,9 @@ def oriented_objectives(names, metrics: dict) -> np.ndarray:
             columns.append(-np.log10(np.maximum(np.asarray(metrics["num_params"], np.float64), 1)))
         elif name == "flops":
             columns.append(-np.log10(np.maximum(np.asarray(metrics["flops"], np.float64), 1)))
+        elif name == "latency":
+            seconds = np.asarray(metrics["latency_seconds"], np.float64)
+            columns.append(-np.log10(np.maximum(seconds, 1e-9)))
         else:
             raise ValueError(f"unknown objective {name!r}; expected one of {OBJECTIVES}")
     return np.stack(columns, axis=1).astype(np.float32)

@@ -2,7 +2,7 @@
 
 ``pareto_front.json`` lists the non-dominated candidates of every candidate
 evaluated (id, description, the objectives as measured: fitness, parameter
-count, FLOPs); ``plots/pareto_front.png`` draws them among all candidates.
+count, FLOPs, measured latency); ``plots/pareto_front.png`` draws them among all candidates.
 """
 
 from __future__ import annotations
@@ -15,7 +15,17 @@ from pathways_jax.evolution import nsga2
 from pathways_jax.runs import records
 
 PARETO_FILE = "pareto_front.json"
-_MEASURED = {"fitness": "fitness", "params": "num_params", "flops": "flops"}
+_MEASURED = {
+    "fitness": "fitness",
+    "params": "num_params",
+    "flops": "flops",
+    "latency": "latency_seconds",
+}
+_AXIS_LABELS = {
+    "params": "parameters",
+    "flops": "forward FLOPs per example",
+    "latency": "measured inference latency (s)",
+}
 
 
 def population_hypervolume(objective_names, objectives: np.ndarray, births: np.ndarray) -> float:
@@ -28,7 +38,8 @@ def write_pareto_front(workdir: str, objective_names) -> dict:
     """Write ``pareto_front.json`` (and its plot) for the run in ``workdir``."""
     history = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
     columns = {
-        name: np.asarray([r["metrics"][name] for r in history]) for name in _MEASURED.values()
+        _MEASURED[name]: np.asarray([r["metrics"][_MEASURED[name]] for r in history])
+        for name in objective_names
     }
     oriented = nsga2.oriented_objectives(objective_names, columns)
     front = nsga2.pareto_front(oriented)
@@ -67,7 +78,7 @@ def plot_pareto_front(history, objective_names, front, directory: str) -> str:
     order = sorted(front, key=lambda i: x[i])
     axes.step(x[order], y[order], where="post", color="C3", marker="o", label="Pareto front")
     axes.set_xscale("log")
-    axes.set_xlabel({"params": "parameters", "flops": "forward FLOPs per example"}[second])
+    axes.set_xlabel(_AXIS_LABELS[second])
     axes.set_ylabel("validation fitness")
     axes.set_title(f"Pareto front ({len(front)} pathways)")
     axes.legend(loc="lower right")
