@@ -173,7 +173,7 @@ def torch_source(space: PathNetSpace, genome, note: str = "") -> str:
         "def predict(model: nn.Module, inputs: np.ndarray) -> np.ndarray:",
         '    """The logits [batch, NUM_OUTPUTS] of a batch of inputs."""',
         "    with torch.no_grad():",
-        "        return model(torch.as_tensor(np.asarray(inputs, np.float32))).numpy()",
+        "        return model(torch.from_numpy(np.array(inputs, np.float32))).numpy()",
         "",
         "",
         'def load_model(path: str = "weights.pt") -> nn.Module:',
