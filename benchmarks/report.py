@@ -333,9 +333,11 @@ def quality_section(q: dict) -> list[str]:
         ],
     )
     median = q["median_seconds_to_target"]
+    reached = sum(r["reached"] for r in q["seeds"])
     lines += [
-        "Median seconds to 94%: **"
-        + (f"{median:.0f} s" if median is not None else "not reached by every seed")
+        f"Reached by {reached} of {len(q['seeds'])} seeds. Median seconds to 94% (a seed "
+        "that did not reach it counts as infinitely slow): **"
+        + (f"{median:.0f} s" if median is not None else "not reached by the median seed")
         + "**.",
         "",
     ]

@@ -57,6 +57,14 @@ def search_once(seed: int, overrides: dict) -> dict:
     }
 
 
+def median_seconds(times: list[float | None]) -> float | None:
+    """Median seconds to the target, a seed that missed it counting as
+    infinitely slow; None when the median seed missed it."""
+    ordered = sorted(float("inf") if t is None else t for t in times)
+    median = ordered[len(ordered) // 2]
+    return None if median == float("inf") else float(median)
+
+
 def run(seeds, overrides: dict, num_devices: int) -> dict:
     """One fresh process per seed; the median seconds to the target."""
     from benchmarks import common
@@ -66,16 +74,13 @@ def run(seeds, overrides: dict, num_devices: int) -> dict:
         for s in seeds
     ]
     times = [r["seconds_to_target"] for r in results]
-    reached = [t for t in times if t is not None]
-    median = None
-    if len(reached) == len(times):
-        median = float(sorted(times)[len(times) // 2])
     return {
         "target_accuracy": TARGET_ACCURACY,
         "devices": num_devices,
         "overrides": overrides,
         "seeds": results,
-        "median_seconds_to_target": median,
+        "median_seconds_to_target": median_seconds(times),
+        "seeds_reached": sum(t is not None for t in times),
         "median_test_accuracy": float(
             sorted(r["test_accuracy"] for r in results)[len(results) // 2]
         ),

@@ -76,3 +76,11 @@ def test_quick_run_writes_every_result(quick_run):
     for heading in ("## Targets", "## 1. Throughput", "## 2. Compilation", "## 3. Device"):
         assert heading in page
     assert "python benchmarks/run.py --quick" in page
+
+
+def test_median_seconds_counts_a_missed_target_as_infinitely_slow():
+    from benchmarks.time_to_quality import median_seconds
+
+    assert median_seconds([3.0, 1.0, 2.0]) == 2.0
+    assert median_seconds([None, 5.0, 3.0]) == 5.0
+    assert median_seconds([None, None, 3.0]) is None

@@ -354,3 +354,25 @@ def test_bad_pathnet_config_is_one_line(case, tmp_path):
     assert "Traceback" not in result.stderr, result.stderr
     errors = [line for line in result.stderr.splitlines() if ": error: " in line]
     assert len(errors) == 1 and named in errors[0], result.stderr
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pathnet_mnist1d",
+        "pathnet_mnist1d_conv",
+        "pathnet_digits",
+        "reproduce_pathnet",
+        "reproduce_pathnet_digits",
+        "reproduce_pathnet_conv",
+    ],
+)
+def test_pathnet_configs_pass_their_checks(name):
+    from pathways_jax.config import load_config_file
+
+    config = load_config_file(os.path.join(ROOT, "configs", f"{name}.py"))
+    if name.startswith("reproduce"):
+        reproduction.check_reproduction(config)
+    else:
+        config_lib.check_config(config)
+    config_lib.build_space(config, (40, 1))

@@ -282,6 +282,14 @@ def flax_source(recipe: Recipe, header: str) -> str:
         *_training_lines(recipe),
         "",
         "",
+        *predict_and_load_lines(kind),
+    ]
+    return "\n".join(lines)
+
+
+def predict_and_load_lines(kind: str = "logits") -> list[str]:
+    """``predict`` and ``load_params`` of an exported Flax module named ``Pathway``."""
+    return [
         "@jax.jit",
         "def predict(params: dict, inputs: jax.Array) -> jax.Array:",
         f'    """The {kind} [batch, NUM_OUTPUTS] of a batch of inputs."""',
@@ -295,4 +303,3 @@ def flax_source(recipe: Recipe, header: str) -> str:
         '    return jax.tree_util.tree_map(np.asarray, restored["params"])',
         "",
     ]
-    return "\n".join(lines)

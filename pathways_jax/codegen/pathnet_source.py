@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from pathways_jax.codegen import weights
+from pathways_jax.codegen import flax_emitter, weights
 from pathways_jax.codegen.export import (
     DIAGRAM_FILE,
     FLAX_MODULE,
@@ -107,18 +107,7 @@ def flax_source(space: PathNetSpace, genome, note: str = "") -> str:
         '        return nn.Dense(NUM_OUTPUTS, name="readout")(x)',
         "",
         "",
-        "@jax.jit",
-        "def predict(params: dict, inputs: jax.Array) -> jax.Array:",
-        '    """The logits [batch, NUM_OUTPUTS] of a batch of inputs."""',
-        '    return Pathway().apply({"params": params}, inputs)',
-        "",
-        "",
-        'def load_params(path: str = "params.msgpack") -> dict:',
-        '    """The trained parameters saved beside this file."""',
-        '    with open(path, "rb") as file:',
-        "        restored = serialization.msgpack_restore(file.read())",
-        '    return jax.tree_util.tree_map(np.asarray, restored["params"])',
-        "",
+        *flax_emitter.predict_and_load_lines(),
     ]
     return "\n".join(lines)
 

@@ -182,7 +182,6 @@ class Experiment:
         for setting, (on_a, on_b) in results.items():
             accuracy = training.evaluate_pathways(
                 space,
-                self.evolving,
                 on_b.state.params,
                 jnp.asarray(on_b.best_genome)[None],
                 self.task(pair_b),

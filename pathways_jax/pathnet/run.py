@@ -181,7 +181,7 @@ def run_tasks(
         state = outcome.state
         accuracy = jax.device_get(
             training.evaluate_pathways(
-                space, settings, state.params, jnp.asarray(outcome.best_genome)[None], task
+                space, state.params, jnp.asarray(outcome.best_genome)[None], task
             )
         )
         entry = {

@@ -258,12 +258,9 @@ def evolve_round(space: PathNetSpace, settings: RoundSettings, state: PathNetSta
     }
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def evaluate_pathways(
-    space: PathNetSpace, settings: RoundSettings, params, genomes, data: TaskData
-):
+@functools.partial(jax.jit, static_argnums=0)
+def evaluate_pathways(space: PathNetSpace, params, genomes, data: TaskData):
     """Validation and test accuracy ``[R]`` of pathways ``[R, L, N]`` on ``data``."""
-    del settings
     return {
         "val_accuracy": accuracy(space, params, genomes, data.x_val, data.y_val, data.val_weight),
         "test_accuracy": accuracy(

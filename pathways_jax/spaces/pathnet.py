@@ -285,7 +285,12 @@ class PathNetSpace:
         return named
 
     def to_source(self, genome, params: dict | None = None, target: str = "flax") -> str:
-        """Standalone Flax or PyTorch source of one pathway (its active modules only)."""
+        """Standalone Flax or PyTorch source of one pathway (its active modules only).
+
+        ``params`` is accepted for the space protocol; the source does not embed
+        weights (``pathway_params`` names them for ``params.msgpack``/``weights.pt``).
+        """
+        del params
         from pathways_jax.codegen import pathnet_source
 
         return pathnet_source.pathway_source(self, genome, target)
