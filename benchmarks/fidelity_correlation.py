@@ -53,25 +53,35 @@ def top_recall(short: np.ndarray, full: np.ndarray, fraction: float = 0.25) -> f
     return len(best_full & best_short) / count
 
 
-def measure(genomes, space, dataset, config, steps_list) -> dict:
-    """Validation fitness of ``genomes`` after each step count, and the statistics."""
+def make_programs(space, config, steps_list) -> dict:
+    """One population program per step count (each compiled once, shared by the sets)."""
+    from pathways_jax import parallel
+    from pathways_jax.population_program import PopulationProgram
+
+    mesh = parallel.population_mesh()
+    return {
+        steps: PopulationProgram(space, steps, mesh, "shard_map", 1)
+        for steps in (*steps_list, config.train.steps)
+    }
+
+
+def measure(genomes, programs: dict, dataset, config) -> dict:
+    """Validation fitness of ``genomes`` after each program's step count, and the
+    statistics of every shorter count against ``config.train.steps``."""
     import jax
     import jax.numpy as jnp
 
     from pathways_jax import genome as genome_lib
-    from pathways_jax import parallel
-    from pathways_jax.population_program import PopulationProgram, candidate_keys, search_keys
+    from pathways_jax.population_program import candidate_keys, search_keys
     from pathways_jax.training import trainer
 
-    mesh = parallel.population_mesh()
     count = genome_lib.population_size(genomes)
     _, train_key, _ = search_keys(config.seed)
     keys = candidate_keys(train_key, np.arange(count))
     validation = trainer.make_eval_set(dataset.x_val, dataset.y_val, config.train.eval_chunk)
     inputs, targets = jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train)
     fitness = {}
-    for steps in (*steps_list, config.train.steps):
-        program = PopulationProgram(space, steps, mesh, "shard_map", 1)
+    for steps, program in programs.items():
         metrics = program(genomes, keys, inputs, targets, (validation,))
         values = np.asarray(jax.device_get(metrics["eval"][0]["fitness"]), np.float64)
         fitness[steps] = np.where(np.isfinite(values), values, -1.0)
@@ -86,7 +96,8 @@ def measure(genomes, space, dataset, config, steps_list) -> dict:
                 "top_quarter_recall": top_recall(fitness[steps], full),
                 "median_fitness": float(np.median(fitness[steps])),
             }
-            for steps in steps_list
+            for steps in programs
+            if steps != config.train.steps
         },
     }
 
@@ -117,7 +128,8 @@ def main() -> None:
         sets[f"last {len(evolved)} candidates of {args.history}"] = genome_lib.stack_genomes(
             evolved
         )
-    results = {name: measure(g, space, dataset, config, STEPS) for name, g in sets.items()}
+    programs = make_programs(space, config, STEPS)
+    results = {name: measure(g, programs, dataset, config) for name, g in sets.items()}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as file:
         json.dump(results, file, indent=2, sort_keys=True)

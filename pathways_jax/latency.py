@@ -87,18 +87,14 @@ class LatencyMeter:
             self.table[key] = self._time(blocks)
         return self.table[key]
 
-    def round_latencies(self, children, num_real: int) -> np.ndarray:
-        """``[round_size]`` float64 seconds; padding slots repeat the first child's."""
+    def round_latencies(self, children, num_real: int) -> list[float]:
+        """Seconds of the first ``num_real`` children, then the first child's for
+        each padding slot: ``round_size`` values (a list: it travels as JSON)."""
         host = jax.device_get(children)
         values = [
             self.latency(genome_lib.index_population(host, index)) for index in range(num_real)
         ]
-        size = jax.tree.leaves(host)[0].shape[0]
-        return np.asarray(values + [values[0]] * (size - num_real), np.float64)
-
-    def round_latencies_list(self, children, num_real: int) -> list[float]:
-        """``round_latencies`` as a list (what travels between processes as JSON)."""
-        return self.round_latencies(children, num_real).tolist()
+        return values + [values[0]] * (genome_lib.population_size(host) - num_real)
 
     def save(self, path: str) -> None:
         """Writes the table as JSON (atomically)."""

@@ -387,7 +387,7 @@ def run_search(
                 if meter is not None:  # Measured on process 0, told to every process.
                     metrics["latency_seconds"] = np.asarray(
                         distributed.primary_value(
-                            functools.partial(meter.round_latencies_list, plan.children, num_real),
+                            functools.partial(meter.round_latencies, plan.children, num_real),
                             (ValueError,),
                         )
                     )

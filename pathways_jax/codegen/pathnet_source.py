@@ -35,8 +35,8 @@ from pathways_jax.spaces.pathnet import PathNetSpace
 
 def active_layers(space: PathNetSpace, genome) -> tuple[tuple[int, ...], ...]:
     """The active module indices of each layer, e.g. ``((1, 4, 7), (2,), (0, 3))``."""
-    genome = np.asarray(genome)
-    return tuple(tuple(sorted({int(m) for m in row})) for row in genome)
+    active = space.host_active_modules(genome)
+    return tuple(tuple(int(m) for m in np.flatnonzero(row)) for row in active)
 
 
 def _header(space: PathNetSpace, genome, framework: str, note: str) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ml_collections
 
 from pathways_jax import data
-from pathways_jax.config import ConfigError
+from pathways_jax.config import ConfigError, _require
 from pathways_jax.pathnet.training import FITNESSES, GRADIENT_COMBINES, OPTIMIZERS, RoundSettings
 from pathways_jax.spaces.pathnet import AGGREGATIONS, MODULE_KINDS, MUTATIONS, PathNetSpace
 
@@ -54,11 +54,6 @@ def default_config() -> ml_collections.ConfigDict:
     config.stop.threshold = 0.998
     config.stop.max_rounds = 1000
     return config
-
-
-def _require(condition: bool, key: str, value, expected: str) -> None:
-    if not condition:
-        raise ConfigError(f"config.{key}={value!r} (expected {expected})")
 
 
 def _is_int(value) -> bool:

@@ -40,6 +40,7 @@ from pathways_jax.pathnet import config as config_lib
 from pathways_jax.pathnet import training
 from pathways_jax.pathnet.run import evolve_task
 from pathways_jax.pathnet.tasks import TaskData, binary_task, check_pair
+from pathways_jax.runs import records as run_records
 
 SETTINGS = ("scratch", "transfer", "transfer_unfrozen", "fixed_scratch", "finetune")
 REPETITIONS_FILE = "repetitions.jsonl"
@@ -199,10 +200,7 @@ class Experiment:
 
 def read_repetitions(workdir: str) -> list[dict]:
     path = os.path.join(workdir, REPETITIONS_FILE)
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8") as file:
-        return [json.loads(line) for line in file if line.strip()]
+    return run_records.read_json_lines(path) if os.path.exists(path) else []
 
 
 def run_reproduction(config: ml_collections.ConfigDict, workdir: str, log=print) -> list[dict]:
@@ -215,8 +213,7 @@ def run_reproduction(config: ml_collections.ConfigDict, workdir: str, log=print)
         check_pair(dataset, tuple(pair_a), f"config.reproduction.pairs[{index}][0]")
         check_pair(dataset, tuple(pair_b), f"config.reproduction.pairs[{index}][1]")
     os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as file:
-        json.dump(config.to_dict(), file, indent=2, sort_keys=True)
+    run_records.write_json(os.path.join(workdir, "config.json"), config.to_dict())
     done = {
         (tuple(r["pair_a"]), tuple(r["pair_b"]), r["seed"])
         for r in read_repetitions(workdir)
@@ -231,8 +228,8 @@ def run_reproduction(config: ml_collections.ConfigDict, workdir: str, log=print)
             if (pair_a, pair_b, seed) in done:
                 continue
             record = experiment.repetition(pair_a, pair_b, seed)
-            with open(os.path.join(workdir, REPETITIONS_FILE), "a", encoding="utf-8") as file:
-                file.write(json.dumps(record, sort_keys=True) + "\n")
+            with run_records.JsonLinesWriter(os.path.join(workdir, REPETITIONS_FILE)) as file:
+                file.write([record])
             log(
                 f"{pair_a} -> {pair_b} seed {seed}: rounds on B "
                 + ", ".join(f"{s} {record[s]['rounds']}" for s in SETTINGS)

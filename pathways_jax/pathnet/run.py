@@ -19,7 +19,6 @@ Same config and seed, same history and summary (wall seconds aside).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 
@@ -33,6 +32,7 @@ from pathways_jax.codegen.pathnet_source import export_pathnet_pathway
 from pathways_jax.pathnet import config as config_lib
 from pathways_jax.pathnet import training
 from pathways_jax.pathnet.tasks import TaskData, binary_task, check_pair
+from pathways_jax.runs import records
 from pathways_jax.spaces.pathnet import PathNetSpace
 
 HISTORY_FILE = "history.jsonl"
@@ -92,14 +92,14 @@ def evolve_task(
     keep_records: bool = True,
 ) -> TaskOutcome:
     """Rounds until some pathway's fitness reaches ``threshold`` (or ``max_rounds``)."""
-    records = []
+    lines = []
     started = time.perf_counter()
     reached = False
     for round_index in range(max_rounds):
         state, metrics = training.evolve_round(space, settings, state, task)
         metrics = jax.device_get(metrics)
         if keep_records:
-            records += tournament_records(space, task_index, round_index, metrics)
+            lines += tournament_records(space, task_index, round_index, metrics)
         fitness = metrics["fitness"].reshape(-1)
         if fitness.max() >= threshold:
             reached = True
@@ -113,7 +113,7 @@ def evolve_task(
         best_genome=metrics["genomes"].reshape(-1, *space.genome_shape)[best],
         best_fitness=float(fitness[best]),
         wall_seconds=wall_seconds,
-        records=records,
+        records=lines,
     )
 
 
@@ -125,13 +125,6 @@ def load_tasks(config: ml_collections.ConfigDict) -> tuple[data.Dataset, list[Ta
         check_pair(dataset, tuple(pair), f"config.tasks[{index}]")
         tasks.append(binary_task(dataset, tuple(pair), noise=config.noise, seed=config.seed))
     return dataset, tasks
-
-
-def _write_json(path: str, value) -> None:
-    with open(path + ".tmp", "w", encoding="utf-8") as file:
-        json.dump(value, file, indent=2, sort_keys=True)
-        file.write("\n")
-    os.replace(path + ".tmp", path)
 
 
 def run_tasks(
@@ -153,7 +146,7 @@ def run_tasks(
     settings = config_lib.round_settings(config)
     if workdir:
         os.makedirs(workdir, exist_ok=True)
-        _write_json(os.path.join(workdir, "config.json"), config.to_dict())
+        records.write_json(os.path.join(workdir, "config.json"), config.to_dict())
         history_path = os.path.join(workdir, HISTORY_FILE)
         open(history_path, "w").close()
     key = jax.random.key(config.seed)
@@ -198,9 +191,8 @@ def run_tasks(
         }
         summary["tasks"].append(entry)
         if workdir:
-            with open(history_path, "a", encoding="utf-8") as history:
-                for line in outcome.records:
-                    history.write(json.dumps(line, sort_keys=True) + "\n")
+            with records.JsonLinesWriter(history_path) as history:
+                history.write(outcome.records)
             note = (
                 f"Task {index}: classes {pair[0]} (label 0) vs {pair[1]} (label 1) of "
                 f"{config.dataset.name}; test accuracy {entry['test_accuracy']:.4f}."
@@ -216,6 +208,6 @@ def run_tasks(
                 test_labels=np.asarray(task.y_test)[: int((task.test_weight > 0).sum())],
                 note=note,
             )
-            _write_json(os.path.join(workdir, SUMMARY_FILE), summary)
+            records.write_json(os.path.join(workdir, SUMMARY_FILE), summary)
         previous_best = outcome.best_genome
     return summary

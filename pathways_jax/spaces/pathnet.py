@@ -122,6 +122,11 @@ class PathNetSpace:
         """bool ``[L, M]``: the modules a pathway ``[L, N]`` uses (batched: ``[..., L, M]``)."""
         return jnp.any(genome[..., None] == jnp.arange(self.num_modules), axis=-2)
 
+    def host_active_modules(self, genome) -> np.ndarray:
+        """``active_modules`` computed with numpy, for host-side records and export."""
+        genome = np.asarray(genome)
+        return np.any(genome[..., None] == np.arange(self.num_modules), axis=-2)
+
     def validate(self, genome) -> list[str]:
         """Reasons why ``genome`` is not a pathway of this space (empty when it is)."""
         genome = np.asarray(genome)
@@ -142,7 +147,7 @@ class PathNetSpace:
 
     def describe(self, genome) -> str:
         """E.g. ``'L0: m1+m4+m7 | L1: m2 | L2: m0+m3 -> readout'`` (active modules)."""
-        active = np.asarray(self.active_modules(jnp.asarray(genome)))
+        active = self.host_active_modules(genome)
         layers = [
             f"L{layer}: " + "+".join(f"m{m}" for m in np.flatnonzero(row))
             for layer, row in enumerate(active)
@@ -273,7 +278,7 @@ class PathNetSpace:
           ``{'layer{l}_module{m}': {'kernel', 'bias'}, ..., 'readout': {...}}`` as
           numpy arrays, for the active modules only.
         """
-        active = np.asarray(self.active_modules(jnp.asarray(genome)))
+        active = self.host_active_modules(genome)
         named = {}
         for layer, (weights, row) in enumerate(zip(params["modules"], active, strict=True)):
             for module in np.flatnonzero(row):
