@@ -376,3 +376,12 @@ def test_pathnet_configs_pass_their_checks(name):
     else:
         config_lib.check_config(config)
     config_lib.build_space(config, (40, 1))
+
+
+def test_conv_modules_on_vector_inputs_name_the_config_key():
+    from pathways_jax.config import ConfigError
+
+    config = tiny_config()
+    config.space.module_kind = "conv"
+    with pytest.raises(ConfigError, match=r"^config\.space\.module_kind='conv'"):
+        config_lib.build_space(config, (64,))

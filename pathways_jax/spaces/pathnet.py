@@ -85,7 +85,7 @@ class PathNetSpace:
         )
         for ok, field, expected in checks:
             if not ok:
-                raise ValueError(f"pathnet.{field}={getattr(self, field)!r} (expected {expected})")
+                raise ValueError(f"space.{field}={getattr(self, field)!r} (expected {expected})")
 
     # ------------------------------------------------------------------ genomes
 
