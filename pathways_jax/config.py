@@ -74,10 +74,14 @@ def default_config() -> ml_collections.ConfigDict:
     # keep_fraction of a round then trains for train.steps (0: no hurdle).
     # Successive halving: rung_steps, increasing; keep_fraction of the
     # survivors of each rung goes on to the next (empty: none).
+    # stopped_join_population: a child stopped at a hurdle joins the
+    # population with its short-training fitness (True, as AutoML-Zero), or
+    # only children trained for train.steps join (False).
     config.fidelity = ml_collections.ConfigDict()
     config.fidelity.hurdle_steps = 0
     config.fidelity.rung_steps = ()
     config.fidelity.keep_fraction = 0.25
+    config.fidelity.stopped_join_population = False
 
     config.constraints = ml_collections.ConfigDict()
     config.constraints.max_params = 0  # 0: no limit. Larger pathways are never trained.
@@ -273,6 +277,12 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "fidelity.keep_fraction",
         fidelity.keep_fraction,
         "a fraction in (0, 1]",
+    )
+    _require(
+        isinstance(fidelity.stopped_join_population, bool),
+        "fidelity.stopped_join_population",
+        fidelity.stopped_join_population,
+        "True or False",
     )
     for key in ("max_params", "max_flops"):
         value = config.constraints[key]

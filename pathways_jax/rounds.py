@@ -76,12 +76,22 @@ def fingerprint(space: PathwaySpace, genome: genome_lib.PathwayGenome) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# History-record fields a cache hit inherits with the metrics (the fidelity
+# its metrics were measured at).
+INHERITED_NOTES = ("fidelity", "rung")
+
+
+def _entry(record: dict) -> tuple[int, dict, dict]:
+    notes = {name: record[name] for name in INHERITED_NOTES if name in record}
+    return record["id"], record["metrics"], notes
+
+
 class EquivalenceCache:
-    """Fingerprint → (id, metrics) of every candidate trained so far."""
+    """Fingerprint → (id, metrics, fidelity notes) of every candidate trained so far."""
 
     def __init__(self, space: PathwaySpace):
         self.space = space
-        self.entries: dict[str, tuple[int, dict]] = {}
+        self.entries: dict[str, tuple[int, dict, dict]] = {}
         self.lookups = 0
         self.hits = 0
 
@@ -92,17 +102,17 @@ class EquivalenceCache:
                 continue
             genome = genome_lib.genome_from_json(record["genome"], self.space.tables.max_depth)
             key = fingerprint(self.space, genome)
-            self.entries.setdefault(key, (record["id"], record["metrics"]))
+            self.entries.setdefault(key, _entry(record))
 
     def add_round(self, plan: RoundPlan, records) -> None:
         """Remember a round's trained candidates by the fingerprints ``plan_round``
         already computed (no second decoding)."""
         for key, record in zip(plan.fingerprints, records, strict=False):
             if key is not None and "cache_hit_of" not in record:
-                self.entries.setdefault(key, (record["id"], record["metrics"]))
+                self.entries.setdefault(key, _entry(record))
 
-    def lookup(self, genome) -> tuple[str, tuple[int, dict] | None]:
-        """``(fingerprint, (id, metrics) or None)`` of a genome."""
+    def lookup(self, genome) -> tuple[str, tuple[int, dict, dict] | None]:
+        """``(fingerprint, (id, metrics, notes) or None)`` of a genome."""
         self.lookups += 1
         key = fingerprint(self.space, genome)
         found = self.entries.get(key)
@@ -203,6 +213,7 @@ def plan_round(
             fingerprints[slot], found = cache.lookup(genome_lib.index_population(host, slot))
             if found is not None:
                 notes[slot]["cache_hit_of"] = found[0]
+                notes[slot].update(found[2])
                 cached[slot] = found[1]
                 hits.append(slot)
         mask = np.zeros(round_size, bool)

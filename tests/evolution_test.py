@@ -58,6 +58,19 @@ def test_partial_round_tells_only_real_children(strategy):
     assert sorted(np.asarray(state.birth).tolist()) == [-1, -1, -1, 0, 1, 2]
 
 
+def test_unadmitted_children_count_but_never_join(strategy):
+    # Children stopped at a hurdle keep their ids but stay out of the population,
+    # however fit they are.
+    state = strategy.init(jax.random.key(0))
+    children, _ = strategy.ask(jax.random.key(1), state)
+    admitted = jnp.asarray([True, False, True, False])
+    state = strategy.tell(state, children, jnp.asarray([0.1, 9.0, 0.2, 9.0]), 4, admitted)
+    assert int(state.num_evaluated) == 4
+    assert sorted(np.asarray(state.birth).tolist()) == [-1, -1, -1, -1, 0, 2]
+    state = strategy.tell(state, children, jnp.ones(4), 4, jnp.asarray([False, True, True, True]))
+    assert sorted(np.asarray(state.birth).tolist()) == [-1, 0, 2, 5, 6, 7]
+
+
 def test_same_key_same_state(strategy):
     fitness = lambda r: jnp.sin(jnp.arange(4, dtype=jnp.float32) * (r + 1))
     a, _ = _run(strategy, 4, fitness, seed=3)

@@ -184,7 +184,7 @@ def test_equivalent_genomes_share_a_fingerprint_and_hit_the_cache():
     cache.add_records(
         [{"id": 7, "genome": genome_lib.genome_to_json(genome), "metrics": {"fitness": 0.5}}]
     )
-    assert cache.lookup(twin) == (rounds.fingerprint(space, genome), (7, {"fitness": 0.5}))
+    assert cache.lookup(twin) == (rounds.fingerprint(space, genome), (7, {"fitness": 0.5}, {}))
     assert cache.lookup(other)[1] is None
     assert cache.hit_rate == 0.5
 
@@ -344,6 +344,18 @@ def test_hurdle_trains_only_the_best_fraction_fully(tmp_path):
     assert metrics[-1]["training_steps"] == 20 * 6 + 5 * 30
     assert {m["compilations"] for m in metrics} == {2}
     assert hurdled["evaluations"] == plain["evaluations"] == 20
+    # Children stopped at the hurdle never join the population: the 5 that
+    # trained fully cannot fill its 6 slots, so every child is random.
+    assert all(r["parents"] == [] for r in history)
+
+    # As AutoML-Zero: stopped children join with their short-training fitness,
+    # so the population fills after 2 rounds and later children have parents.
+    config.fidelity.stopped_join_population = True
+    search.run_search(config, str(tmp_path / "joined"))
+    joined = read("joined")
+    assert [r.get("fidelity") for r in joined[:8]] == [r.get("fidelity") for r in history[:8]]
+    assert any(r["parents"] for r in joined)
+    config.fidelity.stopped_join_population = False
 
     # Successive halving: rungs of 4 and 10 steps keeping half each time: per
     # round of 4, 2 stop after 4 steps, 1 after 10 (having trained 4 + 10),

@@ -217,14 +217,17 @@ class NSGA2:
         )
 
     @functools.partial(jax.jit, static_argnums=0)
-    def tell(self, state, children: PathwayGenome, objectives, num_real) -> PopulationState:
+    def tell(
+        self, state, children: PathwayGenome, objectives, num_real, admitted=None
+    ) -> PopulationState:
         """Keep whole fronts of parents and children, then the least crowded.
 
         Args:
           objectives: ``[round_size, len(objective_names)]`` oriented values.
+          admitted: optional bool ``[round_size]``: only these children may join.
         """
         genomes, births, merged = population_lib.merged_candidates(
-            state, children, objectives, num_real
+            state, children, objectives, num_real, admitted
         )
         order = nsga2_order(merged, births >= 0)
         keep = order[: self.population_size]

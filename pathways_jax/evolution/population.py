@@ -115,20 +115,27 @@ def random_round(space: PathwaySpace, key, round_size: int):
     return children, jnp.full((round_size, 2), EMPTY, jnp.int32)
 
 
-def merged_candidates(state: PopulationState, children: PathwayGenome, values, num_real):
+def merged_candidates(
+    state: PopulationState, children: PathwayGenome, values, num_real, admitted=None
+):
     """The population followed by the round's children, as flat arrays.
 
     Args:
       values: ``[round_size]`` fitness or ``[round_size, k]`` objectives.
       num_real: children ``0 .. num_real-1`` were evaluated; the rest are padding.
+      admitted: optional bool ``[round_size]``; a child where it is False was
+        evaluated (it keeps its id) but may not join the population, like
+        padding (a child stopped at a multi-fidelity hurdle).
 
     Returns:
-      ``(genomes [P+R], births [P+R], objectives [P+R, k])``; padded children
-      have birth ``UNREAL`` and objectives ``-inf``.
+      ``(genomes [P+R], births [P+R], objectives [P+R, k])``; padded and
+      unadmitted children have birth ``UNREAL`` and objectives ``-inf``.
     """
     round_size = values.shape[0]
     objectives = values.reshape(round_size, -1).astype(jnp.float32)
     real = jnp.arange(round_size) < num_real
+    if admitted is not None:
+        real = real & jnp.asarray(admitted, bool)
     child_birth = jnp.where(real, state.num_evaluated + jnp.arange(round_size), UNREAL)
     child_objectives = jnp.where(real[:, None], objectives, -jnp.inf)
     genomes = jax.tree_util.tree_map(

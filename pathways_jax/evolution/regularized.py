@@ -113,13 +113,15 @@ class RegularizedEvolution:
 
     @functools.partial(jax.jit, static_argnums=0)
     def tell(
-        self, state: PopulationState, children: PathwayGenome, fitness, num_real
+        self, state: PopulationState, children: PathwayGenome, fitness, num_real, admitted=None
     ) -> PopulationState:
         """Add the first ``num_real`` children (ids ``num_evaluated + i``) with
         their ``fitness [round_size]``; the oldest members (or, without aging,
-        the least fit) make room."""
+        the least fit) make room. With ``admitted`` (bool ``[round_size]``),
+        only the children where it is True join; the others still count as
+        evaluated."""
         genomes, births, objectives = population_lib.merged_candidates(
-            state, children, fitness, num_real
+            state, children, fitness, num_real, admitted
         )
         if self.aging:
             order = population_lib.oldest_die(births)

@@ -24,9 +24,9 @@ from pathways_jax.genome import PathwayGenome
 from pathways_jax.spaces.pathway import PathwaySpace
 
 
-def _keep_fittest(state, children, fitness, num_real, population_size) -> PopulationState:
+def _keep_fittest(state, children, fitness, num_real, population_size, admitted) -> PopulationState:
     genomes, births, objectives = population_lib.merged_candidates(
-        state, children, fitness, num_real
+        state, children, fitness, num_real, admitted
     )
     keep = population_lib.fittest_first(births, objectives[:, 0])[:population_size]
     return population_lib.survivors(state, genomes, births, objectives, keep, num_real)
@@ -76,9 +76,12 @@ class TruncationSelection:
         )
 
     @functools.partial(jax.jit, static_argnums=0)
-    def tell(self, state, children: PathwayGenome, fitness, num_real) -> PopulationState:
-        """Parents and children compete; the μ fittest survive."""
-        return _keep_fittest(state, children, fitness, num_real, self.population_size)
+    def tell(
+        self, state, children: PathwayGenome, fitness, num_real, admitted=None
+    ) -> PopulationState:
+        """Parents and children compete; the μ fittest survive (only children
+        where ``admitted [round_size]`` is True, when it is given)."""
+        return _keep_fittest(state, children, fitness, num_real, self.population_size, admitted)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +108,8 @@ class RandomSearch:
         return population_lib.random_round(self.space, key, self.round_size)
 
     @functools.partial(jax.jit, static_argnums=0)
-    def tell(self, state, children: PathwayGenome, fitness, num_real) -> PopulationState:
+    def tell(
+        self, state, children: PathwayGenome, fitness, num_real, admitted=None
+    ) -> PopulationState:
         """Keep the fittest seen so far (for reporting only)."""
-        return _keep_fittest(state, children, fitness, num_real, self.population_size)
+        return _keep_fittest(state, children, fitness, num_real, self.population_size, admitted)
