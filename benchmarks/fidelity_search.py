@@ -41,6 +41,22 @@ VARIANTS = {
         },
         "hurdle 30 steps, keep 1/4, 384 candidates (about the default's total steps)",
     ),
+    "hurdle20_x3": (
+        {
+            "fidelity.hurdle_steps": 20,
+            "fidelity.keep_fraction": 0.25,
+            "budget.evaluations": 384,
+        },
+        "hurdle 20 steps, keep 1/4, 384 candidates (about the default's total steps)",
+    ),
+    "hurdle40_keep8_x4": (
+        {
+            "fidelity.hurdle_steps": 40,
+            "fidelity.keep_fraction": 0.125,
+            "budget.evaluations": 512,
+        },
+        "hurdle 40 steps, keep 1/8, 512 candidates (about the default's total steps)",
+    ),
 }
 
 
@@ -104,9 +120,10 @@ def summarise(runs: list[dict]) -> dict:
                 reference[s]["steps_per_candidate"] / seeds[s]["steps_per_candidate"]
                 for s in paired
             )
-            row["best_validation_difference"] = [
-                seeds[s]["best_validation"] - reference[s]["best_validation"] for s in paired
-            ]
+            if name != "default":
+                row["best_validation_difference"] = [
+                    seeds[s]["best_validation"] - reference[s]["best_validation"] for s in paired
+                ]
         table[name] = row
     return table
 

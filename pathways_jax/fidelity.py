@@ -17,6 +17,9 @@ the first, ``ceil(keep_fraction**k * round_size)`` for stage ``k``), so the
 compile count stays flat. A child stopped by a hurdle is marked
 ``"fidelity": "hurdle"`` with ``"rung"``, the index of the last rung it
 trained; steps are counted per trained candidate and logged with them.
+Stopped children do not join the strategy's population unless
+``fidelity.stopped_join_population`` (the search passes ``admitted`` to
+``tell``), so tournaments compare fully trained members only.
 """
 
 from __future__ import annotations

@@ -84,3 +84,36 @@ def test_median_seconds_counts_a_missed_target_as_infinitely_slow():
     assert median_seconds([3.0, 1.0, 2.0]) == 2.0
     assert median_seconds([None, 5.0, 3.0]) == 5.0
     assert median_seconds([None, None, 3.0]) is None
+
+
+def test_fidelity_search_summary_pairs_variants_with_the_default_by_seed():
+    from benchmarks.fidelity_search import markdown, summarise
+
+    def run(variant, seed, steps, best):
+        return {
+            "variant": variant,
+            "seed": seed,
+            "candidates": 10,
+            "fully_trained": 10,
+            "training_steps": 10 * steps,
+            "steps_per_candidate": steps,
+            "best_validation": best,
+            "retrained_validation": best,
+            "test": best,
+        }
+
+    table = summarise(
+        [
+            run("default", 0, 400, 0.90),
+            run("default", 1, 300, 0.80),
+            run("hurdle30_x3", 0, 100, 0.95),
+            run("hurdle30_x3", 1, 150, 0.70),
+        ]
+    )
+    row = table["hurdle30_x3"]
+    assert row["reduction"] == pytest.approx((4.0 + 2.0) / 2)
+    assert row["best_validation_difference"] == pytest.approx([0.05, -0.10])
+    assert row["best_validation"] == pytest.approx(0.825)
+    assert table["default"]["reduction"] == 1.0
+    assert "best_validation_difference" not in table["default"]
+    assert "| 3.0x | 82.5% | +5.0, -10.0 |" in markdown(table)
