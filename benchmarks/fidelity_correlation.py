@@ -21,7 +21,6 @@ children, the hurdle's real input), when ``--history`` is given.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 import numpy as np
@@ -115,6 +114,7 @@ def main() -> None:
 
     from benchmarks import common
     from pathways_jax import genome as genome_lib
+    from pathways_jax.runs import records
 
     space, dataset = common.mnist1d_problem()
     config = common.mnist1d_config()
@@ -122,18 +122,14 @@ def main() -> None:
     random = jax.vmap(space.sample)(jax.random.split(jax.random.key(1), args.count))
     sets["random samples"] = random
     if args.history:
-        with open(args.history, encoding="utf-8") as file:
-            records = [json.loads(line) for line in file if line.strip()]
-        evolved = [genome_lib.genome_from_json(r["genome"]) for r in records[-args.count :]]
+        history = records.read_json_lines(args.history)
+        evolved = [genome_lib.genome_from_json(r["genome"]) for r in history[-args.count :]]
         sets[f"last {len(evolved)} candidates of {args.history}"] = genome_lib.stack_genomes(
             evolved
         )
     programs = make_programs(space, config, STEPS)
     results = {name: measure(g, programs, dataset, config) for name, g in sets.items()}
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as file:
-        json.dump(results, file, indent=2, sort_keys=True)
-        file.write("\n")
+    records.write_json(args.out, results)
     for name, result in results.items():
         print(f"{name}: {result['pathways']} pathways, full = {result['full_steps']} steps")
         for steps, stats in result["by_steps"].items():

@@ -17,7 +17,6 @@ Writes ``benchmarks/results/fidelity_search.json`` and prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -169,10 +168,9 @@ def main(argv=None) -> int:
         parser.error(f"--seeds={args.seeds!r}: expected comma-separated integers")
     runs = [run_variant(name, seed, args.root) for name in names for seed in seeds]
     table = summarise(runs)
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w") as handle:
-        json.dump({"runs": runs, "summary": table}, handle, indent=2, sort_keys=True)
-        handle.write("\n")
+    from pathways_jax.runs import records
+
+    records.write_json(args.output, {"runs": runs, "summary": table})
     print(markdown(table))
     return 0
 

@@ -42,6 +42,15 @@ def rung_steps(fidelity) -> tuple[int, ...]:
     return tuple(int(steps) for steps in fidelity.rung_steps)
 
 
+def admission(fidelity, notes: list[dict]) -> dict:
+    """Keyword arguments for ``strategy.tell``: ``{'admitted': bool [round_size]}``
+    keeping the children a hurdle stopped (by their ``notes``) out of the
+    population; ``{}`` without hurdles or with ``stopped_join_population``."""
+    if not rung_steps(fidelity) or fidelity.stopped_join_population:
+        return {}
+    return {"admitted": np.asarray([note.get("fidelity") != HURDLE for note in notes])}
+
+
 class RoundTrainer:
     """Trains and evaluates the ``trained`` genomes of a round plan."""
 

@@ -304,14 +304,6 @@ def run_search(
             meter.table.update(progress.get("latency_table", {}))
         logging.info("Resuming from %s", checkpoints.describe_progress(progress))
 
-    def admission(plan) -> dict:
-        """Children stopped at a hurdle stay out of the population unless
-        ``fidelity.stopped_join_population``."""
-        if not fidelity.rung_steps(config.fidelity) or config.fidelity.stopped_join_population:
-            return {}
-        stopped = [note.get("fidelity") == fidelity.HURDLE for note in plan.notes]
-        return {"admitted": jnp.asarray(np.logical_not(stopped))}
-
     evaluated = progress["evaluated"]
     best = progress["best"]
     finalists = [(r["metrics"]["fitness"], -r["id"], r) for r in progress["finalists"]]
@@ -401,7 +393,13 @@ def run_search(
                     )
                 fitness = metrics["eval"][0]["fitness"]
                 values = strategy_values(strategy, metrics)
-                state = strategy.tell(state, plan.children, values, num_real, **admission(plan))
+                state = strategy.tell(
+                    state,
+                    plan.children,
+                    values,
+                    num_real,
+                    **fidelity.admission(config.fidelity, plan.notes),
+                )
                 lines = _round_records(space, plan, metrics, ids, num_real, round_index)
                 if cache is not None:
                     cache.add_round(plan, lines)
