@@ -27,6 +27,7 @@ import jax.numpy as jnp
 from pathways_jax import genome as genome_lib
 from pathways_jax.genome import AVG_POOL, CONV, DENSE, IDENTITY, MAX_POOL, PathwayGenome
 from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.switch import switch
 
 LAYER_NORM_EPSILON = 1e-6
 # Truncated normal on [-2, 2] has this standard deviation; dividing by it gives
@@ -42,13 +43,12 @@ ACTIVATION_FUNCTIONS = (
     jax.nn.swish,
     lambda x: x,
 )
+LINEAR_ACTIVATION = genome_lib.ACTIVATIONS.index("identity")
 
 
 def _activation(index, x):
     """The activation of the table that ``index`` (traced int) names."""
-    return jax.lax.switch(
-        jnp.clip(index, 0, len(ACTIVATION_FUNCTIONS) - 1), ACTIVATION_FUNCTIONS, x
-    )
+    return switch(index, ACTIVATION_FUNCTIONS, x)
 
 
 def _fan_ins(space: PathwaySpace, genome: PathwayGenome) -> dict[str, jnp.ndarray]:
@@ -200,7 +200,7 @@ def _layer_norm(x, mask, count, scale, bias, axes):
 
 def _block_operation(space: PathwaySpace, genome, block, p, flatten_kernel, h):
     """The operation of one block on buffer ``h``; only the chosen branch runs
-    when the genes are not batched (``lax.switch``)."""
+    when the genes are not batched (:func:`switch`)."""
     batch = h.shape[0]
     units_max = space.max_units
     units = genome_lib.dense_width(space.tables, genome.width[block])
@@ -240,7 +240,7 @@ def _block_operation(space: PathwaySpace, genome, block, p, flatten_kernel, h):
         ],
         0,
     )
-    return jax.lax.switch(jnp.clip(index, 0, len(branches) - 1), branches, h)
+    return switch(index, branches, h)
 
 
 def apply(
@@ -273,7 +273,9 @@ def apply(
 
     h = embed_inputs(space, inputs)
     for block in range(tables.max_depth):
-        op = genome.operation[block]
+        # An identity block runs the identity operation, no norm, the linear
+        # activation, no dropout and no residual: it returns ``h`` unchanged.
+        active = genome.operation[block] != IDENTITY
         p = jax.tree_util.tree_map(lambda leaf, b=block: leaf[b], params["blocks"])
         out_is_vector = shapes["is_vector"][block + 1]
         vector_mask = _vector_mask(space, shapes["units"][block + 1])
@@ -284,40 +286,38 @@ def apply(
             out_mask = jnp.where(out_is_vector, vector_mask, spatial_mask)
         else:
             out_mask = vector_mask
+        flatten_kernel = params["flatten"]["kernel"]
+        y = _block_operation(space, genome, block, p, flatten_kernel, h) * out_mask
 
-        def transform(h, block=block, p=p, out_mask=out_mask, out_is_vector=out_is_vector):
-            flatten_kernel = params["flatten"]["kernel"]
-            y = _block_operation(space, genome, block, p, flatten_kernel, h) * out_mask
+        # Layer norm: over channels of a spatial map, over the units of a vector.
+        def vector_norm(y, p=p, out_mask=out_mask, block=block):
+            scale = _flat_param(space, p["norm_scale"][:units_max])
+            bias = _flat_param(space, p["norm_bias"][:units_max])
+            count = shapes["units"][block + 1]
+            return _layer_norm(y, out_mask, count, scale, bias, vector_axes)
 
-            # Layer norm: over channels of a spatial map, over the units of a vector.
-            def vector_norm(y):
-                scale = _flat_param(space, p["norm_scale"][:units_max])
-                bias = _flat_param(space, p["norm_bias"][:units_max])
-                count = shapes["units"][block + 1]
-                return _layer_norm(y, out_mask, count, scale, bias, vector_axes)
+        def map_norm(y, p=p, out_mask=out_mask, block=block):
+            scale, bias = p["norm_scale"][:channels_max], p["norm_bias"][:channels_max]
+            count = shapes["channels"][block + 1]
+            return _layer_norm(y, out_mask, count, scale, bias, channel_axes)
 
-            def map_norm(y):
-                scale, bias = p["norm_scale"][:channels_max], p["norm_bias"][:channels_max]
-                count = shapes["channels"][block + 1]
-                return _layer_norm(y, out_mask, count, scale, bias, channel_axes)
+        normalized = active & (genome.normalization[block] == 1)
+        norm_index = jnp.where(normalized, 1 + out_is_vector, 0)
+        norms = [lambda y: y, map_norm if space.spatial_shape else vector_norm, vector_norm]
+        y = switch(norm_index, norms, y)
+        activation = jnp.where(active, genome.activation[block], LINEAR_ACTIVATION)
+        y = _activation(activation, y) * out_mask
+        if dropout_key is not None:
+            rate = dropout_rates[genome.dropout[block]]
 
-            norm_index = jnp.where(genome.normalization[block] == 1, 1 + out_is_vector, 0)
-            norms = [lambda y: y, map_norm if space.spatial_shape else vector_norm, vector_norm]
-            y = jax.lax.switch(norm_index, norms, y)
-            y = _activation(genome.activation[block], y) * out_mask
-            if dropout_key is not None:
-                rate = dropout_rates[genome.dropout[block]]
+            def dropout(y, block=block, rate=rate):
+                key = jax.random.fold_in(dropout_key, block)
+                keep = jax.random.bernoulli(key, 1.0 - rate, y.shape)
+                return jnp.where(keep, y / (1.0 - rate), 0.0)
 
-                def dropout(y):
-                    key = jax.random.fold_in(dropout_key, block)
-                    keep = jax.random.bernoulli(key, 1.0 - rate, y.shape)
-                    return jnp.where(keep, y / (1.0 - rate), 0.0)
-
-                y = jax.lax.cond(rate > 0, dropout, lambda y: y, y)
-            residual = PathwaySpace.residual_is_active(shapes, genome, block)
-            return jnp.where(residual, y + h, y)
-
-        h = jax.lax.cond(op == IDENTITY, lambda h: h, transform, h)
+            y = switch(active & (rate > 0), [lambda y: y, dropout], y)
+        residual = PathwaySpace.residual_is_active(shapes, genome, block)
+        h = jnp.where(residual, y + h, y)
 
     flat = h.reshape(batch, space.flat_size)
     return flat @ params["head"]["kernel"] + params["head"]["bias"]

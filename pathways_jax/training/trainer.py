@@ -18,6 +18,7 @@ import numpy as np
 from pathways_jax.genome import PathwayGenome
 from pathways_jax.spaces import pathway_network
 from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.switch import switch
 from pathways_jax.training import losses, optimizers
 
 
@@ -155,7 +156,13 @@ def continue_training(
         data_loss = jnp.sum(
             losses.per_example_loss(space.task, genome.loss, outputs, targets) * weights
         )
-        return data_loss + l1_penalty * _l1_norm(params), data_loss
+        # Most genomes have no L1 penalty: skip the pass over every kernel.
+        penalty = switch(
+            l1_penalty > 0,
+            [lambda params: 0.0, lambda params: l1_penalty * _l1_norm(params)],
+            params,
+        )
+        return data_loss + penalty, data_loss
 
     def step(carry, step_index):
         params, state = carry
