@@ -115,6 +115,34 @@ def init_params(space: PathwaySpace, genome: PathwayGenome, key) -> dict:
     return {"blocks": blocks, "flatten": flatten, "head": head}
 
 
+def used_parameters(space: PathwaySpace, genome: PathwayGenome) -> dict:
+    """Which parameter arrays of :func:`init_params` the genome's network reads.
+
+    Returns:
+      A pytree like ``init_params``' with a bool scalar per array. An array
+      marked False gets a zero gradient at every step (e.g. the convolution
+      kernels of a pathway without convolutions), so the optimizer may skip it.
+    """
+    del space  # the structure of the parameters does not depend on it
+    active = genome.operation != IDENTITY
+    is_dense = genome.operation == DENSE
+    is_conv = jnp.any(genome.operation == CONV)
+    normalised = jnp.any(active & (genome.normalization == 1))
+    yes = jnp.bool_(True)
+    return {
+        "blocks": {
+            "dense_kernel": jnp.any(is_dense & ~_first_dense_blocks(genome)),
+            "dense_bias": jnp.any(is_dense),
+            "conv_kernel": is_conv,
+            "conv_bias": is_conv,
+            "norm_scale": normalised,
+            "norm_bias": normalised,
+        },
+        "flatten": {"kernel": jnp.any(is_dense)},
+        "head": {"kernel": yes, "bias": yes},
+    }
+
+
 def _first_dense_blocks(genome: PathwayGenome) -> jnp.ndarray:
     """``[max_depth]`` bool: the block is the first dense block of the pathway."""
     is_dense = genome.operation == DENSE
@@ -271,23 +299,27 @@ def apply(
     vector_axes = tuple(range(1, 1 + len(space.buffer_shape)))
     units_max, channels_max = space.max_units, space.max_channels
 
-    h = embed_inputs(space, inputs)
+    # The named scopes label the compiled program's operations in profiles.
+    with jax.named_scope("embed"):
+        h = embed_inputs(space, inputs)
     for block in range(tables.max_depth):
         # An identity block runs the identity operation, no norm, the linear
         # activation, no dropout and no residual: it returns ``h`` unchanged.
         active = genome.operation[block] != IDENTITY
         p = jax.tree_util.tree_map(lambda leaf, b=block: leaf[b], params["blocks"])
         out_is_vector = shapes["is_vector"][block + 1]
-        vector_mask = _vector_mask(space, shapes["units"][block + 1])
-        if space.spatial_shape:
-            spatial_mask = _spatial_mask(
-                space, shapes["lengths"][block + 1], shapes["channels"][block + 1]
-            )
-            out_mask = jnp.where(out_is_vector, vector_mask, spatial_mask)
-        else:
-            out_mask = vector_mask
-        flatten_kernel = params["flatten"]["kernel"]
-        y = _block_operation(space, genome, block, p, flatten_kernel, h) * out_mask
+        with jax.named_scope("masks"):
+            vector_mask = _vector_mask(space, shapes["units"][block + 1])
+            if space.spatial_shape:
+                spatial_mask = _spatial_mask(
+                    space, shapes["lengths"][block + 1], shapes["channels"][block + 1]
+                )
+                out_mask = jnp.where(out_is_vector, vector_mask, spatial_mask)
+            else:
+                out_mask = vector_mask
+        with jax.named_scope("operation"):
+            flatten_kernel = params["flatten"]["kernel"]
+            y = _block_operation(space, genome, block, p, flatten_kernel, h) * out_mask
 
         # Layer norm: over channels of a spatial map, over the units of a vector.
         def vector_norm(y, p=p, out_mask=out_mask, block=block):
@@ -304,9 +336,11 @@ def apply(
         normalized = active & (genome.normalization[block] == 1)
         norm_index = jnp.where(normalized, 1 + out_is_vector, 0)
         norms = [lambda y: y, map_norm if space.spatial_shape else vector_norm, vector_norm]
-        y = switch(norm_index, norms, y)
-        activation = jnp.where(active, genome.activation[block], LINEAR_ACTIVATION)
-        y = _activation(activation, y) * out_mask
+        with jax.named_scope("norm"):
+            y = switch(norm_index, norms, y)
+        with jax.named_scope("activation"):
+            activation = jnp.where(active, genome.activation[block], LINEAR_ACTIVATION)
+            y = _activation(activation, y) * out_mask
         if dropout_key is not None:
             rate = dropout_rates[genome.dropout[block]]
 
@@ -315,12 +349,15 @@ def apply(
                 keep = jax.random.bernoulli(key, 1.0 - rate, y.shape)
                 return jnp.where(keep, y / (1.0 - rate), 0.0)
 
-            y = switch(active & (rate > 0), [lambda y: y, dropout], y)
-        residual = PathwaySpace.residual_is_active(shapes, genome, block)
-        h = jnp.where(residual, y + h, y)
+            with jax.named_scope("dropout"):
+                y = switch(active & (rate > 0), [lambda y: y, dropout], y)
+        with jax.named_scope("residual"):
+            residual = PathwaySpace.residual_is_active(shapes, genome, block)
+            h = jnp.where(residual, y + h, y)
 
-    flat = h.reshape(batch, space.flat_size)
-    return flat @ params["head"]["kernel"] + params["head"]["bias"]
+    with jax.named_scope("head"):
+        flat = h.reshape(batch, space.flat_size)
+        return flat @ params["head"]["kernel"] + params["head"]["bias"]
 
 
 def _flat_param(space: PathwaySpace, values: jnp.ndarray) -> jnp.ndarray:

@@ -150,34 +150,35 @@ def continue_training(
     weight_decay = jnp.asarray(tables.weight_decays, jnp.float32)[genome.weight_decay]
     l1_penalty = jnp.asarray(tables.l1_penalties, jnp.float32)[genome.l1_penalty]
     num_examples = train_inputs.shape[0]
+    trained = pathway_network.used_parameters(space, genome)
 
     def loss_fn(params, inputs, targets, dropout_key):
         outputs = pathway_network.apply(space, genome, params, inputs, dropout_key=dropout_key)
-        data_loss = jnp.sum(
-            losses.per_example_loss(space.task, genome.loss, outputs, targets) * weights
-        )
-        # Most genomes have no L1 penalty: skip the pass over every kernel.
-        penalty = switch(
-            l1_penalty > 0,
-            [lambda params: 0.0, lambda params: l1_penalty * _l1_norm(params)],
-            params,
-        )
+        with jax.named_scope("loss"):
+            data_loss = jnp.sum(
+                losses.per_example_loss(space.task, genome.loss, outputs, targets) * weights
+            )
+            # Most genomes have no L1 penalty: skip the pass over every kernel.
+            no_penalty = lambda params: 0.0
+            with_penalty = lambda params: l1_penalty * _l1_norm(params)
+            penalty = switch(l1_penalty > 0, [no_penalty, with_penalty], params)
         return data_loss + penalty, data_loss
 
     def step(carry, step_index):
         params, state = carry
-        step_key = jax.random.fold_in(key, step_index)
-        batch_key, dropout_key = jax.random.split(step_key)
-        indices = jax.random.randint(batch_key, (batch_max,), 0, num_examples)
-        grads, data_loss = jax.grad(loss_fn, has_aux=True)(
-            params, train_inputs[indices], train_targets[indices], dropout_key
-        )
-        learning_rate = optimizers.learning_rate_at(
-            genome.schedule, genome.log10_learning_rate, state.count, schedule_steps
-        )
-        params, state = optimizers.apply_optimizer(
-            genome.optimizer, learning_rate, weight_decay, grads, state, params
-        )
+        with jax.named_scope("minibatch"):
+            step_key = jax.random.fold_in(key, step_index)
+            batch_key, dropout_key = jax.random.split(step_key)
+            indices = jax.random.randint(batch_key, (batch_max,), 0, num_examples)
+            inputs, targets = train_inputs[indices], train_targets[indices]
+        grads, data_loss = jax.grad(loss_fn, has_aux=True)(params, inputs, targets, dropout_key)
+        with jax.named_scope("optimizer"):
+            learning_rate = optimizers.learning_rate_at(
+                genome.schedule, genome.log10_learning_rate, state.count, schedule_steps
+            )
+            params, state = optimizers.apply_optimizer(
+                genome.optimizer, learning_rate, weight_decay, grads, state, params, trained
+            )
         return (params, state), data_loss
 
     (params, state), step_losses = jax.lax.scan(step, (params, state), jnp.arange(settings.steps))
