@@ -345,27 +345,3 @@ def test_dropout_acts_only_in_training():
     trained = network.apply(variables, inputs, train=True, rngs={"dropout": jax.random.key(1)})
     assert trained.shape == inference.shape
     assert not np.allclose(trained, inference)
-
-
-@pytest.mark.parametrize("name", ["sequence40", "image8", "vector5"])
-def test_unused_parameters_get_no_gradient(name):
-    """``used_parameters`` marks every array the network reads: an array it
-    marks unused (which the optimizer then skips) has a zero gradient."""
-    space = SPACES[name]
-    population = jax.vmap(space.sample)(jax.random.split(_key(7), SAMPLE_BATCH))
-    inputs = jax.random.normal(_key(8), (BATCH, *space.input_shape))
-
-    def gradients_and_use(genome, key):
-        params = pathway_network.init_params(space, genome, key)
-        output = lambda p: jax.numpy.sum(pathway_network.apply(space, genome, p, inputs) ** 2)
-        return jax.grad(output)(params), pathway_network.used_parameters(space, genome)
-
-    keys = jax.random.split(_key(9), SAMPLE_BATCH)
-    grads, used = jax.device_get(jax.jit(jax.vmap(gradients_and_use))(population, keys))
-    unused_somewhere = False
-    for path, grad in jax.tree_util.tree_leaves_with_path(grads):
-        is_used = np.asarray(functools.reduce(lambda t, k: t[k.key], path, used))
-        nonzero = np.any(np.asarray(grad).reshape(SAMPLE_BATCH, -1) != 0, axis=1)
-        assert not np.any(nonzero & ~is_used), jax.tree_util.keystr(path)
-        unused_somewhere |= bool(np.any(~is_used))
-    assert unused_somewhere

@@ -100,18 +100,3 @@ def test_metrics_accuracy_and_r2():
     assert float(losses.finalize_metrics("regression", sums)["r2"]) == pytest.approx(1.0)
     sums = losses.summed_metrics("regression", jnp.full((3, 1), 2.0), targets, jnp.ones(3))
     assert float(losses.finalize_metrics("regression", sums)["r2"]) == pytest.approx(0.0, abs=1e-6)
-
-
-def test_untrained_leaves_keep_params_and_moments():
-    params, grads = _params_and_grads(1)
-    state = optimizers.init_optimizer(params)
-    trained = {"w": jnp.bool_(True), "b": jnp.bool_(False)}
-    step = jax.jit(optimizers.apply_optimizer)
-    adam = OPTIMIZERS.index("adam")
-    full_params, full_state = step(adam, 1e-2, 1e-3, grads[0], state, params)
-    new_params, new_state = step(adam, 1e-2, 1e-3, grads[0], state, params, trained)
-    np.testing.assert_array_equal(new_params["w"], full_params["w"])
-    np.testing.assert_array_equal(new_state.first_moment["w"], full_state.first_moment["w"])
-    np.testing.assert_array_equal(new_params["b"], params["b"])
-    np.testing.assert_array_equal(new_state.first_moment["b"], state.first_moment["b"])
-    assert not np.array_equal(full_params["b"], params["b"])

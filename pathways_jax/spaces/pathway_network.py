@@ -115,34 +115,6 @@ def init_params(space: PathwaySpace, genome: PathwayGenome, key) -> dict:
     return {"blocks": blocks, "flatten": flatten, "head": head}
 
 
-def used_parameters(space: PathwaySpace, genome: PathwayGenome) -> dict:
-    """Which parameter arrays of :func:`init_params` the genome's network reads.
-
-    Returns:
-      A pytree like ``init_params``' with a bool scalar per array. An array
-      marked False gets a zero gradient at every step (e.g. the convolution
-      kernels of a pathway without convolutions), so the optimizer may skip it.
-    """
-    del space  # the structure of the parameters does not depend on it
-    active = genome.operation != IDENTITY
-    is_dense = genome.operation == DENSE
-    is_conv = jnp.any(genome.operation == CONV)
-    normalised = jnp.any(active & (genome.normalization == 1))
-    yes = jnp.bool_(True)
-    return {
-        "blocks": {
-            "dense_kernel": jnp.any(is_dense & ~_first_dense_blocks(genome)),
-            "dense_bias": jnp.any(is_dense),
-            "conv_kernel": is_conv,
-            "conv_bias": is_conv,
-            "norm_scale": normalised,
-            "norm_bias": normalised,
-        },
-        "flatten": {"kernel": jnp.any(is_dense)},
-        "head": {"kernel": yes, "bias": yes},
-    }
-
-
 def _first_dense_blocks(genome: PathwayGenome) -> jnp.ndarray:
     """``[max_depth]`` bool: the block is the first dense block of the pathway."""
     is_dense = genome.operation == DENSE

@@ -90,9 +90,7 @@ def init_optimizer(params) -> OptimizerState:
     return OptimizerState(jnp.zeros((), jnp.int32), zeros, zeros)
 
 
-def apply_optimizer(
-    optimizer_gene, learning_rate, weight_decay, grads, state, params, trained=None
-):
+def apply_optimizer(optimizer_gene, learning_rate, weight_decay, grads, state, params):
     """One step of the optimizer a traced gene selects.
 
     Args:
@@ -101,9 +99,6 @@ def apply_optimizer(
       weight_decay: float32 scalar.
       grads, params: pytrees of float32 arrays.
       state: :class:`OptimizerState`.
-      trained: optional pytree like ``params`` of bool scalars; a leaf marked
-        False (a parameter the network does not use) keeps its value and
-        moments, and its update is not computed when the genes are not batched.
 
     Returns:
       ``(new_params, new_state)``.
@@ -142,21 +137,9 @@ def apply_optimizer(
         second = (1.0 - RMSPROP_DECAY) * jnp.square(coupled) + RMSPROP_DECAY * second
         return p - learning_rate * coupled * jax.lax.rsqrt(second + RMSPROP_EPS), first, second
 
-    def kept(g, p, first, second):
-        return p, first, second
-
     def tree_update(leaf_update):
         def update(operands):
-            if trained is None:
-                triples = jax.tree_util.tree_map(leaf_update, *operands)
-            else:
-                triples = jax.tree_util.tree_map(
-                    lambda is_trained, *leaves: jax.lax.cond(
-                        is_trained, leaf_update, kept, *leaves
-                    ),
-                    trained,
-                    *operands,
-                )
+            triples = jax.tree_util.tree_map(leaf_update, *operands)
             is_triple = lambda node: isinstance(node, tuple)
             return tuple(
                 jax.tree_util.tree_map(lambda t, i=i: t[i], triples, is_leaf=is_triple)

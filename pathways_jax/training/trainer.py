@@ -150,7 +150,6 @@ def continue_training(
     weight_decay = jnp.asarray(tables.weight_decays, jnp.float32)[genome.weight_decay]
     l1_penalty = jnp.asarray(tables.l1_penalties, jnp.float32)[genome.l1_penalty]
     num_examples = train_inputs.shape[0]
-    trained = pathway_network.used_parameters(space, genome)
 
     def loss_fn(params, inputs, targets, dropout_key):
         outputs = pathway_network.apply(space, genome, params, inputs, dropout_key=dropout_key)
@@ -177,7 +176,7 @@ def continue_training(
                 genome.schedule, genome.log10_learning_rate, state.count, schedule_steps
             )
             params, state = optimizers.apply_optimizer(
-                genome.optimizer, learning_rate, weight_decay, grads, state, params, trained
+                genome.optimizer, learning_rate, weight_decay, grads, state, params
             )
         return (params, state), data_loss
 
