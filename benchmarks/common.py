@@ -134,6 +134,8 @@ def machine() -> dict:
         "jax_devices": [str(d) for d in jax.devices()],
         "torch": torch.__version__,
         "numpy": np.__version__,
+        # Other work on the cores slows every timing (one-minute load average).
+        "load_average_at_start": os.getloadavg()[0],
     }
 
 

@@ -99,6 +99,7 @@ def main(argv=None) -> int:
         compilation,
         conv_formulation,
         efficiency,
+        op_profile,
         report,
         scaling,
         throughput,
@@ -133,6 +134,18 @@ def main(argv=None) -> int:
             settings["profile_steps"],
         )
         common.write_result("throughput", result, args.results_dir)
+        log("profile: where a step's time goes, by part of the network")
+        common.write_result(
+            "op_profile",
+            op_profile.run(
+                problem["space"],
+                problem["genomes"],
+                problem["keys"],
+                problem["dataset"],
+                settings["profile_steps"],
+            ),
+            args.results_dir,
+        )
         log("efficiency: matmul peak and FLOP counts")
         genomes, space = problem["genomes"], problem["space"]
         executed = [

@@ -3,7 +3,10 @@
 
 Each device count runs in a fresh process whose fake CPU devices are set
 before JAX starts (``JAX_NUM_CPU_DEVICES``). The program is called twice on
-the same pathways; the second (compiled) call is timed.
+the same pathways; the second (compiled) call is timed. One more process runs
+one device pinned to a single core: a single device already spreads its
+operations over every core (XLA's intra-op threads), so that point is the
+baseline that tells how well devices use the cores they add.
 
     python -m benchmarks.scaling '{"pathways": 16, "steps": 100}'
 """
@@ -59,32 +62,36 @@ def run(device_counts, pathways: int, steps: int, overrides: dict | None = None)
     """Each device count in its own process; efficiency against one device."""
     from benchmarks import common
 
-    points = [
-        common.run_worker(
-            "scaling", {"pathways": pathways, "steps": steps, "overrides": overrides or {}}, n
-        )
-        for n in device_counts
-    ]
+    args = {"pathways": pathways, "steps": steps, "overrides": overrides or {}}
+    points = [common.run_worker("scaling", args, n) for n in device_counts]
+    one_core = common.run_worker("scaling", dict(args, one_core=True), 1)
     base = points[0]["candidates_per_second"]
+    core_base = one_core["candidates_per_second"]
     cores = os.cpu_count() or 1
     for point in points:
         n = point["devices"]
         point["speedup"] = point["candidates_per_second"] / base
         point["efficiency"] = point["speedup"] / n
-        # With more devices than cores, at most ``cores`` can run at once.
-        point["efficiency_per_core"] = point["speedup"] / min(n, cores)
+        # Against one device on one core; with more devices than cores, at
+        # most ``cores`` run at once.
+        point["speedup_over_one_core"] = point["candidates_per_second"] / core_base
+        point["efficiency_per_core"] = point["speedup_over_one_core"] / min(n, cores)
     identical = len({tuple(p["fitness"]) for p in points}) == 1
     return {
         "pathways": pathways,
         "steps": steps,
         "cores": cores,
         "points": points,
+        "one_core": one_core,
         "identical_results": identical,
     }
 
 
 if __name__ == "__main__":
     arguments = json.loads(sys.argv[1])
+    if arguments.get("one_core"):
+        # Before JAX starts, so that its thread pools see a single core.
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     print(
         json.dumps(
             measure(arguments["pathways"], arguments["steps"], arguments.get("overrides", {}))

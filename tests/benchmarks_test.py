@@ -21,6 +21,7 @@ RESULTS = (
     "compilation",
     "scaling",
     "time_to_quality",
+    "op_profile",
 )
 
 
@@ -71,6 +72,16 @@ def test_quick_run_writes_every_result(quick_run):
     scaling = results["scaling"]
     assert [p["devices"] for p in scaling["points"]] == [1, 2]
     assert scaling["identical_results"]
+    assert scaling["one_core"]["devices"] == 1
+    profile = results["op_profile"]["pathways"]
+    for kind in profile.values():
+        parts = {row["part"]: row for row in kind["rows"]}
+        # The products of the blocks' operations run in both passes.
+        assert parts["operation"]["forward"] > 0 and parts["operation"]["backward"] > 0
+        assert 0 < parts["operation"]["products"] <= parts["operation"]["total"]
+        assert parts["optimizer"]["other"] > 0
+        assert math.isclose(kind["profiled_ms_per_step"], sum(r["total"] for r in kind["rows"]))
+    assert "### Profile: the parts of a step" in page
     quality = results["time_to_quality"]
     assert 0 <= quality["seeds"][0]["test_accuracy"] <= 1
     for heading in ("## Targets", "## 1. Throughput", "## 2. Compilation", "## 3. Device"):
@@ -117,3 +128,28 @@ def test_fidelity_search_summary_pairs_variants_with_the_default_by_seed():
     assert table["default"]["reduction"] == 1.0
     assert "best_validation_difference" not in table["default"]
     assert "| 3.0x | 82.5% | +5.0, -10.0 |" in markdown(table)
+
+
+def test_profile_labels_name_the_scope_and_pass_of_each_operation():
+    import jax
+    import jax.numpy as jnp
+
+    from benchmarks import op_profile
+
+    def loss(w, x):
+        with jax.named_scope("operation"):
+            y = jnp.tanh(x @ w)
+        with jax.named_scope("head"):
+            return jnp.sum(y * y)
+
+    def step(w, x):
+        grad = jax.grad(loss)(w, x)
+        with jax.named_scope("optimizer"):
+            return w - 0.1 * grad
+
+    text = jax.jit(step).lower(jnp.ones((4, 4)), jnp.ones((2, 4))).compile().as_text()
+    labels = op_profile.instruction_labels(text).values()
+    assert ("operation", "forward", True) in labels
+    assert ("operation", "backward", True) in labels
+    assert any(scope == "optimizer" and direction == "" for scope, direction, _ in labels)
+    assert not any(scope == "head" and product for scope, _, product in labels)
