@@ -6,11 +6,13 @@ axis of size ``N``: candidates are split over a one-axis device mesh (axis
 candidates (``vmap`` within a chunk, ``lax.map`` over chunks). With
 ``vmap_width=1`` (the default of a search) candidates run one after another
 inside the program, so each runs only the branches its genes choose; wider
-chunks batch candidates but run every branch of every block. Because each
-candidate is always computed by the same vmapped chunk program, results do not
-depend on the number of devices: 1, 2 or 4 devices give the same numbers bit
-for bit. ``N`` must be a multiple of ``num_devices * vmap_width``; use
-:func:`padded_size` and pad.
+chunks batch candidates but run every branch of every block. Each candidate
+is always computed by the same vmapped chunk program and with its own key, so
+results do not depend on how candidates are split over devices, up to float
+rounding: XLA:CPU splits operations over its threads according to the devices
+and cores it compiles for, which can change the last bits (measured in
+``docs/benchmarks.md``). ``N`` must be a multiple of ``num_devices *
+vmap_width``; use :func:`padded_size` and pad.
 
 In a multi-process job (see :mod:`pathways_jax.distributed`) the mesh spans
 every process's devices and the outputs are gathered, so each process holds
