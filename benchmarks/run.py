@@ -80,6 +80,9 @@ def main(argv=None) -> int:
     # Before JAX is imported (it reads the cache directory once).
     if args.quick:
         os.environ["PATHWAYS_JAX_BENCHMARK_KEEP_CACHE"] = "1"
+        # Every program, however quick to compile: the quick run's searches and
+        # workers compile the same small programs in fresh processes.
+        os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
         if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
             cache = tempfile.mkdtemp(prefix="pathways_jax_quick_cache_")
             os.environ["JAX_COMPILATION_CACHE_DIR"] = cache
