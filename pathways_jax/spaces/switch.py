@@ -5,7 +5,7 @@ every branch's intermediate values: each branch writes zeros of the shapes the
 other branches would have kept. In the super-network a block chooses among
 dense, convolution and pooling operations, so every step of every candidate
 filled the convolution patches ``[B, *spatial, K * C]`` with zeros, whatever its
-operation (a fifth of a dense pathway's step time in a profile). :func:`switch`
+operation (a sixth of a dense pathway's step time in a profile). :func:`switch`
 keeps only its operands instead and, in the backward pass, switches to the
 chosen branch's own vector-Jacobian product, which recomputes what that branch
 needs. Values and gradients are those of ``lax.switch``.
