@@ -22,7 +22,7 @@ def _loss(select, index, w, x, scale, shift):
 
 
 def _reference(index, branches, *operands):
-    return jax.lax.switch(jnp.clip(index, 0, len(branches) - 1), branches, *operands)
+    return jax.lax.switch(index, branches, *operands)
 
 
 def _operands():
@@ -61,8 +61,9 @@ def test_batched_index_under_vmap():
 
 
 def test_backward_keeps_no_zeros_of_other_branches():
-    """Only the chosen branch's intermediates exist: the gradient program of
-    the recomputing switch builds no buffer of the other branch's shape."""
+    """The gradient program of the recomputing switch holds fewer buffers of
+    the first branch's intermediate shape than that of ``lax.switch``, which
+    also passes them (as zeros when branch 1 runs) between the passes."""
     big = 257
 
     def branches(w):
@@ -79,3 +80,9 @@ def test_backward_keeps_no_zeros_of_other_branches():
     # lax.switch passes the tiled intermediate out of the first branch as a
     # residual; the recomputing switch keeps it inside the backward branch.
     assert hlo(_reference).count(shape) > hlo(switch).count(shape)
+
+
+def test_bool_index_picks_branch_zero_or_one():
+    branches = [lambda x: x - 1.0, lambda x: x + 1.0]
+    assert switch(jnp.bool_(True), branches, 1.0) == 2.0
+    assert switch(jnp.bool_(False), branches, 1.0) == 0.0

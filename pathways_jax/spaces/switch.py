@@ -24,7 +24,7 @@ def switch(index, branches: Sequence[Callable], *operands):
     any floating-point value the branches close over.
 
     Args:
-      index: integer scalar, clipped to ``[0, len(branches) - 1]`` like
+      index: integer or bool scalar, clamped to ``[0, len(branches) - 1]`` by
         ``lax.switch``; never differentiated.
       branches: functions of ``operands`` with the same output structure.
       *operands: arrays or pytrees passed to the chosen branch.
@@ -33,7 +33,7 @@ def switch(index, branches: Sequence[Callable], *operands):
       The chosen branch's output. Under ``vmap`` with a batched ``index``,
       every branch runs (as with ``lax.switch``).
     """
-    index = jnp.clip(index, 0, len(branches) - 1)
+    index = jnp.asarray(index).astype(jnp.int32)  # a bool picks branch 0 or 1
     # Closed-over floating-point values (parameters) become explicit inputs, so
     # that the custom gradient reaches them.
     converted, constants, bounds = [], [], [0]
