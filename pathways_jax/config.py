@@ -14,6 +14,7 @@ import ml_collections
 from pathways_jax import data, parallel
 from pathways_jax.evolution import OBJECTIVES, STRATEGY_NAMES
 from pathways_jax.genome import GeneTables
+from pathways_jax.spaces import shape_classes
 from pathways_jax.spaces.pathway import CROSSOVER_KINDS, DEFAULT_MUTATION_WEIGHTS
 
 
@@ -103,6 +104,10 @@ def default_config() -> ml_collections.ConfigDict:
     config.parallel.num_devices = 0  # 0: every local device.
     config.parallel.round_size = 8  # Candidates trained per round (the training slots).
     config.parallel.vmap_width = 1  # Candidates vmapped together inside a device.
+    # Narrower programs for the pathways that fit them: 'none' (one program),
+    # 'vector' (pathways without spatial blocks train on vectors) or 'all'
+    # (also one program per narrower conv width). One compilation each.
+    config.parallel.shape_classes = "vector"
 
     config.checkpoint = ml_collections.ConfigDict()
     config.checkpoint.every_rounds = 10  # Save the search state every N rounds (and at the end).
@@ -346,6 +351,12 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "parallel.vmap_width",
         par.vmap_width,
         "an integer >= 1",
+    )
+    _require(
+        par.shape_classes in shape_classes.CHOICES,
+        "parallel.shape_classes",
+        par.shape_classes,
+        f"one of {shape_classes.CHOICES}",
     )
     if strategy.name == "pbt":
         _check_population_based_training(config)

@@ -65,8 +65,10 @@ class RoundTrainer:
             (steps, round_size if k == 0 else max(1, math.ceil(fraction**k * round_size)))
             for k, steps in enumerate((*self.rungs, self.steps))
         ]
+        classes = config.parallel.shape_classes
         self.programs = [
-            PopulationProgram(space, steps, mesh, backend, width) for steps, _ in self.stages
+            PopulationProgram(space, steps, mesh, backend, width, classes)
+            for steps, _ in self.stages
         ]
         self.full = self.programs[-1]
 

@@ -54,6 +54,10 @@ class PathwaySpace:
       num_outputs: classes, or 1 for regression.
       mutation_weights: relative probabilities of the five mutation kinds
         (block gene, training gene, insert, remove, swap).
+      channel_bound: if above 0, the channel axis of the activation buffer
+        (``max_channels``) is this many channels instead of the widest the
+        tables allow; such a narrower space holds only the genomes whose
+        every map fits it (see :mod:`pathways_jax.spaces.shape_classes`).
     """
 
     tables: GeneTables
@@ -62,6 +66,7 @@ class PathwaySpace:
     task: str
     num_outputs: int
     mutation_weights: tuple[float, ...] = DEFAULT_MUTATION_WEIGHTS
+    channel_bound: int = 0
 
     def __post_init__(self):
         if self.input_kind not in INPUT_KINDS:
@@ -74,6 +79,14 @@ class PathwaySpace:
         if len(self.mutation_weights) != 5 or min(self.mutation_weights) < 0:
             raise ValueError("mutation_weights must be 5 non-negative numbers")
         genome_lib.losses_for_task(self.task)
+        if self.channel_bound:
+            if self.input_kind == "vector":
+                raise ValueError("channel_bound applies to sequence and image spaces only")
+            if self.channel_bound < self.min_channels:
+                raise ValueError(
+                    f"channel_bound {self.channel_bound} is below the {self.min_channels}"
+                    " channels every pathway of this space needs"
+                )
 
     # ----------------------------------------------------------------- shapes
     @property
@@ -82,13 +95,22 @@ class PathwaySpace:
         return () if self.input_kind == "vector" else tuple(self.input_shape[:-1])
 
     @property
+    def min_channels(self) -> int:
+        """Fewest buffer channels any pathway needs: the input's channels, and
+        enough entries for the widest dense vector (0 for vector spaces)."""
+        if self.input_kind == "vector":
+            return 0
+        positions = math.prod(self.spatial_shape)
+        return max(self.input_shape[-1], math.ceil(max(self.tables.dense_widths) / positions))
+
+    @property
     def max_channels(self) -> int:
         """Channel axis of the fixed-shape activation buffer."""
         if self.input_kind == "vector":
             return 0
-        channels = max(max(self.tables.conv_widths), self.input_shape[-1])
-        positions = math.prod(self.spatial_shape)
-        return max(channels, math.ceil(max(self.tables.dense_widths) / positions))
+        if self.channel_bound:
+            return self.channel_bound
+        return max(max(self.tables.conv_widths), self.min_channels)
 
     @property
     def buffer_shape(self) -> tuple[int, ...]:

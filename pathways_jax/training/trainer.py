@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pathways_jax.genome import PathwayGenome
-from pathways_jax.spaces import pathway_network
+from pathways_jax.spaces import pathway_network, shape_classes
 from pathways_jax.spaces.pathway import PathwaySpace
 from pathways_jax.spaces.switch import switch
 from pathways_jax.training import losses, optimizers
@@ -100,6 +100,8 @@ def train(
     key,
     train_inputs,
     train_targets,
+    *,
+    program_space: PathwaySpace | None = None,
 ):
     """Train one genome from scratch.
 
@@ -108,14 +110,22 @@ def train(
       settings: static training settings.
       genome: one genome.
       key: PRNG key (initialisation, minibatches, dropout).
-      train_inputs: ``[n, *input_shape]`` float32.
+      train_inputs: ``[n, *program_space.input_shape]`` float32.
       train_targets: ``[n]``.
+      program_space: a shape class's narrower space (see
+        :mod:`pathways_jax.spaces.shape_classes`) that ``genome`` fits, to
+        train in its buffers; ``None`` trains in ``space``'s. The initial
+        weights are ``space``'s either way.
 
     Returns:
-      ``(params, losses)`` with ``losses`` the ``[steps]`` training losses.
+      ``(params, losses)`` with ``losses`` the ``[steps]`` training losses and
+      ``params`` laid out for ``program_space`` (or ``space``).
     """
     init_key, loop_key = jax.random.split(key)
     params = pathway_network.init_params(space, genome, init_key)
+    if program_space is not None:
+        params = shape_classes.narrow_params(space, program_space, genome, params)
+        space = program_space
     state = optimizers.init_optimizer(params)
     params, _, step_losses = continue_training(
         space, settings, genome, params, state, loop_key, train_inputs, train_targets
@@ -211,13 +221,19 @@ def train_and_evaluate(
     train_inputs,
     train_targets,
     eval_sets: tuple[EvalSet, ...],
+    *,
+    program_space: PathwaySpace | None = None,
 ) -> dict[str, jnp.ndarray]:
-    """Train one genome and evaluate it on each of ``eval_sets``.
+    """Train one genome and evaluate it on each of ``eval_sets`` (in
+    ``program_space``'s buffers when given, as :func:`train`).
 
     Returns:
       ``{'train_loss', 'diverged', 'eval': (metrics per eval set, ...)}``. A
       candidate whose loss or parameters become non-finite is ``diverged`` and
       its fitness is ``-inf``.
     """
-    params, step_losses = train(space, settings, genome, key, train_inputs, train_targets)
+    params, step_losses = train(
+        space, settings, genome, key, train_inputs, train_targets, program_space=program_space
+    )
+    space = program_space or space
     return training_metrics(space, settings, genome, params, step_losses, eval_sets)
