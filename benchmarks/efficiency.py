@@ -20,11 +20,13 @@ import time
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.sharding import PartitionSpec
 
 from pathways_jax import genome as genome_lib
 from pathways_jax import parallel
 from pathways_jax.codegen import decode_blocks
+from pathways_jax.spaces import shape_classes
 from pathways_jax.training import trainer
 
 
@@ -84,17 +86,44 @@ def executed_flops_per_example(space, genome) -> float:
 
 
 def step_profile(space, genomes, keys, dataset, steps: int) -> dict:
-    """Seconds per training step of each pathway alone in the super-network
-    (one device, one compiled program with the genes traced)."""
+    """Seconds per training step of each pathway alone, on one device, in the
+    full super-network (one compiled program with the genes traced) and in the
+    narrowest shape class that holds it (one program per class)."""
     settings = trainer.TrainSettings(steps=steps)
     x_train, y_train = jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train)
-    train = jax.jit(lambda g, k: trainer.train(space, settings, g, k, x_train, y_train)[1])
-    first = genome_lib.index_population(genomes, 0)
-    jax.block_until_ready(train(first, keys[0]))
-    seconds = []
-    for index in range(genome_lib.population_size(genomes)):
-        one = genome_lib.index_population(genomes, index)
-        start = time.perf_counter()
-        jax.block_until_ready(train(one, keys[index]))
-        seconds.append((time.perf_counter() - start) / steps)
-    return {"steps": steps, "step_seconds": seconds}
+    classes = shape_classes.shape_classes(space, "all")
+    assignment = shape_classes.assign(space, classes, jax.device_get(genomes))
+
+    def timed(class_space, indices) -> dict[int, float]:
+        inputs = shape_classes.class_inputs(space, class_space, x_train)
+        train = jax.jit(
+            lambda g, k: trainer.train(
+                space, settings, g, k, inputs, y_train, program_space=class_space
+            )[1]
+        )
+        jax.block_until_ready(train(genome_lib.index_population(genomes, indices[0]), keys[0]))
+        seconds = {}
+        for index in indices:
+            one = genome_lib.index_population(genomes, index)
+            start = time.perf_counter()
+            jax.block_until_ready(train(one, keys[index]))
+            seconds[int(index)] = (time.perf_counter() - start) / steps
+        return seconds
+
+    count = genome_lib.population_size(genomes)
+    full = timed(space, list(range(count)))
+    in_class = {}
+    for class_index, shape_class in enumerate(classes):
+        members = [int(i) for i in np.flatnonzero(assignment == class_index)]
+        if not members:
+            continue
+        if shape_class.name == shape_classes.FULL:
+            in_class.update({i: full[i] for i in members})
+        else:
+            in_class.update(timed(shape_class.space, members))
+    return {
+        "steps": steps,
+        "step_seconds": [full[i] for i in range(count)],
+        "class_step_seconds": [in_class[i] for i in range(count)],
+        "classes": [classes[i].name for i in assignment],
+    }

@@ -49,6 +49,14 @@ def _median_by_kind(values, kinds, kind) -> float:
     return float(np.median([v for v, k in zip(values, kinds, strict=True) if k == kind]))
 
 
+def _accuracy_agreement(label: str, t: dict) -> str:
+    """How far a shape-class variant's accuracies are from (a)'s."""
+    choice = label.split("'")[1]
+    variant = t["a_shape_class_variants"][choice]
+    difference = np.abs(np.subtract(variant["accuracy"], t["a_framework"]["accuracy"]))
+    return f"max. abs. difference from (a): {float(np.max(difference)):.1e}"
+
+
 def throughput_section(t: dict) -> tuple[list[str], dict]:
     a, b, c = t["a_framework"], t["b_plain_jax"], t["c_torch"]
     warm = t.get("a_framework_warm")
@@ -63,9 +71,13 @@ def throughput_section(t: dict) -> tuple[list[str], dict]:
         f"{t['batch_size']}, then evaluated on the 1000 test examples. All three start from "
         "the same initial weights and see the same minibatches.",
         "",
-        "- **(a)** pathways_jax: one population program over "
-        f"{a['devices']} device(s), compiled {a['compilations']} time(s); *cold* includes "
-        "that compilation, *warm* is a second call of the compiled program.",
+        "- **(a)** pathways_jax: the population program over "
+        f"{a['devices']} device(s) with the search's default shape classes "
+        f"(`parallel.shape_classes='{a.get('shape_classes', 'none')}'`: "
+        + ", ".join(f"{n} {name}" for name, n in a.get("class_counts", {}).items())
+        + f"), {a['compilations']} compiled program(s); *cold* includes their compilation, "
+        "*warm* is a second call of the compiled programs. The rows *all* and *none* "
+        "train the same pathways with every shape class and with one program.",
         f"- **(b)** plain JAX: the pathway's Flax module + optax, one `jax.jit` per distinct "
         f"architecture ({b['distinct_architectures']}), a Python loop over steps.",
         f"- **(c)** PyTorch eager: the emitted module and `train_step`, {c['threads']} threads.",
@@ -84,6 +96,12 @@ def throughput_section(t: dict) -> tuple[list[str], dict]:
                 acc["a"],
             ]
         )
+    for choice, variant in t.get("a_shape_class_variants", {}).items():
+        label = f"(a) shape classes '{choice}' ({variant['compilations']} programs)"
+        rows.append([label + ", cold", variant["seconds"], variant["candidates_per_second"], None])
+        if variant.get("warm"):
+            w = variant["warm"]
+            rows.append([label + ", warm", w["seconds"], w["candidates_per_second"], None])
     rows += [
         ["(b) plain JAX, jit per architecture", b["seconds"], b["candidates_per_second"], acc["b"]],
         ["(c) PyTorch eager", c["seconds"], c["candidates_per_second"], acc["c"]],
@@ -95,7 +113,9 @@ def throughput_section(t: dict) -> tuple[list[str], dict]:
                 r[0],
                 f"{r[1]:.1f}",
                 f"{r[2]:.3f}",
-                f"{r[3]['mean']:.4f} ({r[3]['conv']:.4f} / {r[3]['dense']:.4f})",
+                f"{r[3]['mean']:.4f} ({r[3]['conv']:.4f} / {r[3]['dense']:.4f})"
+                if r[3]
+                else _accuracy_agreement(r[0], t),
             ]
             for r in rows
         ],
@@ -123,12 +143,14 @@ def throughput_section(t: dict) -> tuple[list[str], dict]:
     c_steps = c["step_seconds"]
     compile_b = float(np.sum(b["first_step_seconds"]))
     steady_b = float(np.sum(b_steps)) * (t["steps"] - 1)
+    in_class = t["profile"].get("class_step_seconds", profile)
     profile_rows = []
     summary = {"compile_b": compile_b, "steady_b": steady_b}
     for kind in ("conv", "dense"):
         if kind not in kinds:
             continue
         pa = _median_by_kind(profile, kinds, kind)
+        pa_class = _median_by_kind(in_class, kinds, kind)
         pb = _median_by_kind(b_steps, kinds, kind)
         pc = _median_by_kind(c_steps[1:], kinds[1:], kind) if len(kinds) > 1 else c_steps[0]
         summary[kind] = {"a": pa, "b": pb, "c": pc}
@@ -136,6 +158,7 @@ def throughput_section(t: dict) -> tuple[list[str], dict]:
             [
                 kind if kind == "conv" else "dense / pooling only",
                 f"{pa * 1e3:.2f}",
+                f"{pa_class * 1e3:.2f}",
                 f"{pb * 1e3:.2f}",
                 f"{pc * 1e3:.2f}",
                 f"{pa / pb:.1f}x",
@@ -148,6 +171,7 @@ def throughput_section(t: dict) -> tuple[list[str], dict]:
         "",
         f"Median milliseconds per training step of one pathway: (a) the super-network alone "
         f"on one device ({t['profile']['steps']} steps, one compiled program for every genome), "
+        "and in the narrowest shape class that holds the pathway, "
         "(b) the jitted step after its compilation, (c) the eager step.",
         "",
     ]
@@ -155,6 +179,7 @@ def throughput_section(t: dict) -> tuple[list[str], dict]:
         [
             "pathways",
             "(a) ms/step",
+            "(a) in its class",
             "(b) ms/step",
             "(c) ms/step",
             "a/b",

@@ -29,6 +29,7 @@ FULL = {
     "overrides": {},
     "throughput_pathways": 64,
     "throughput_steps": 300,
+    "shape_class_variants": ("all", "none"),
     "profile_steps": 50,
     "conv_steps": 50,
     "matmul_size": 1024,
@@ -46,6 +47,8 @@ QUICK = {
     "overrides": {"space.max_depth": 2},
     "throughput_pathways": 4,
     "throughput_steps": 5,
+    # The quick run's 'none' program is the default run's full one (cached).
+    "shape_class_variants": ("none",),
     "profile_steps": 5,
     "conv_steps": 5,
     "matmul_size": 256,
@@ -125,7 +128,10 @@ def main(argv=None) -> int:
     if "throughput" in selected:
         log("throughput: (a) population program, (b) plain JAX, (c) PyTorch")
         result = throughput.run(
-            settings["throughput_pathways"], settings["throughput_steps"], overrides=overrides
+            settings["throughput_pathways"],
+            settings["throughput_steps"],
+            overrides=overrides,
+            variants=settings["shape_class_variants"],
         )
         problem = result.pop("problem")
         log("profile: per-step seconds of each pathway in the super-network")

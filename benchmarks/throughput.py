@@ -1,7 +1,9 @@
 """Benchmark 1: candidates per second on the same 64 pathways, three ways.
 
-(a) pathways_jax: one population program (``PopulationProgram``) trains and
-    evaluates every pathway, split over all local devices; compiled once.
+(a) pathways_jax: the population program (``PopulationProgram``) trains and
+    evaluates every pathway, split over all local devices; one compiled
+    program per shape class, with the search's default classes ('vector'), and
+    also measured with every class ('all') and with one program ('none').
 (b) plain JAX: what a user writes without the framework — the pathway's own
     Flax module (``PlainNetwork``), an optax optimizer, and one ``jax.jit``
     train step per distinct architecture, stepped from a Python loop.
@@ -68,9 +70,11 @@ def initial_variables(space, genomes, keys) -> list[dict]:
     return variables
 
 
-def run_framework(space, genomes, keys, dataset, steps: int, mesh) -> dict:
-    """(a): the population program, cold (compile included), then warm per kind."""
-    program = PopulationProgram(space, steps, mesh, "shard_map", 1)
+def run_framework(
+    space, genomes, keys, dataset, steps: int, mesh, shape_classes: str = "vector"
+) -> dict:
+    """(a): the population program, cold (compile included)."""
+    program = PopulationProgram(space, steps, mesh, "shard_map", 1, shape_classes)
     test = trainer.make_eval_set(dataset.x_test, dataset.y_test, 1000)
     x_train, y_train = jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train)
     start = time.perf_counter()
@@ -81,6 +85,8 @@ def run_framework(space, genomes, keys, dataset, steps: int, mesh) -> dict:
         "seconds": cold,
         "candidates_per_second": count / cold,
         "compilations": program.compilations,
+        "shape_classes": shape_classes,
+        "class_counts": program.class_counts(genomes),
         "accuracy": np.asarray(metrics["eval"][0]["accuracy"]).tolist(),
         "devices": int(mesh.devices.size),
         "program": program,
@@ -206,7 +212,13 @@ def run_torch(namespaces, variables, indices, dataset, steps: int) -> dict:
     }
 
 
-def run(count: int, steps: int, warm: bool = True, overrides: dict | None = None) -> dict:
+def run(
+    count: int,
+    steps: int,
+    warm: bool = True,
+    overrides: dict | None = None,
+    variants: tuple[str, ...] = ("all", "none"),
+) -> dict:
     """All three on ``count`` pathways × ``steps`` steps; figures and ratios.
 
     Returns the figures plus, under ``"problem"``, what the later benchmarks
@@ -232,6 +244,14 @@ def run(count: int, steps: int, warm: bool = True, overrides: dict | None = None
     plain = run_plain_jax(space, genomes, variables, indices, dataset, steps)
     torch_result = run_torch(namespaces, variables, indices, dataset, steps)
     framework_warm = run_framework_warm(program, genomes, keys, dataset) if warm else None
+    # The other choices of parallel.shape_classes, cold then warm.
+    variant_results = {}
+    for choice in variants:
+        variant = run_framework(space, genomes, keys, dataset, steps, mesh, choice)
+        variant_program = variant.pop("program")
+        if warm:
+            variant["warm"] = run_framework_warm(variant_program, genomes, keys, dataset)
+        variant_results[choice] = variant
 
     def mean_accuracy(result, kind=None):
         values = [a for a, k in zip(result["accuracy"], kinds, strict=True) if kind in (None, k)]
@@ -267,6 +287,7 @@ def run(count: int, steps: int, warm: bool = True, overrides: dict | None = None
         "training_flops": float(np.sum(train_flops)),
         "a_framework": framework,
         "a_framework_warm": framework_warm,
+        "a_shape_class_variants": variant_results,
         "b_plain_jax": plain,
         "c_torch": torch_result,
         "ratio_a_over_b": framework["candidates_per_second"] / plain["candidates_per_second"],

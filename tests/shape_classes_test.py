@@ -1,5 +1,6 @@
 """Shape classes: which genomes fit which narrower super-network, and that a
-genome trains to the same numbers in its class as in the full space."""
+genome trains to the same numbers (dropout masks included) in its class as in
+the full space."""
 
 import jax
 import jax.numpy as jnp
@@ -18,8 +19,8 @@ from pathways_jax.training import trainer
 STEPS = 6
 
 
-def _genome(space, operations, widths=None, residual=None):
-    """A valid genome with the given block ``operations`` and no dropout."""
+def _genome(space, operations, widths=None, residual=None, dropout=None):
+    """A valid genome with the given block ``operations`` (relu, layer norm)."""
     depth = space.tables.max_depth
     genome = space.linear_model(jax.random.key(0))
     pad = lambda values: jnp.asarray(list(values) + [0] * (depth - len(values)), jnp.int32)
@@ -29,7 +30,7 @@ def _genome(space, operations, widths=None, residual=None):
         residual=pad(residual or [0] * len(operations)),
         activation=jnp.full((depth,), genome_lib.ACTIVATIONS.index("relu"), jnp.int32),
         normalization=jnp.ones((depth,), jnp.int32),
-        dropout=jnp.zeros((depth,), jnp.int32),
+        dropout=pad(dropout or [0] * len(operations)),
     )
     assert space.validate(genome) == [], space.validate(genome)
     return genome
@@ -85,8 +86,8 @@ def test_slots_spread_each_class_over_the_devices():
 def test_a_genome_trains_to_the_same_numbers_in_its_class(kind, sequence_space, image_space):
     space = {"sequence": sequence_space, "image": image_space}[kind]
     genomes = [
-        _genome(space, [DENSE, DENSE], widths=[0, 0], residual=[0, 1]),
-        _genome(space, [CONV, MAX_POOL, DENSE], widths=[0, 0, 1]),
+        _genome(space, [DENSE, DENSE], widths=[0, 0], residual=[0, 1], dropout=[2, 1]),
+        _genome(space, [CONV, MAX_POOL, DENSE], widths=[0, 0, 1], dropout=[1, 0, 3]),
         _genome(space, [AVG_POOL, CONV, IDENTITY, DENSE], widths=[0, 0, 0, 1], residual=[0, 1]),
     ]
     inputs = jax.random.normal(jax.random.key(1), (32, *space.input_shape))
@@ -129,7 +130,6 @@ def test_a_genome_trains_to_the_same_numbers_in_its_class(kind, sequence_space, 
 def test_population_program_with_classes_matches_one_program(sequence_space):
     space = sequence_space
     population = jax.vmap(space.sample)(jax.random.split(jax.random.key(4), 6))
-    population = population.replace(dropout=jnp.zeros_like(population.dropout))
     keys = candidate_keys(jax.random.key(5), np.arange(6))
     inputs = jax.random.normal(jax.random.key(6), (32, *space.input_shape))
     targets = jax.random.randint(jax.random.key(7), (32,), 0, space.num_outputs)

@@ -104,13 +104,17 @@ class PathwaySpace:
         return max(self.input_shape[-1], math.ceil(max(self.tables.dense_widths) / positions))
 
     @property
-    def max_channels(self) -> int:
-        """Channel axis of the fixed-shape activation buffer."""
+    def widest_channels(self) -> int:
+        """Channels of the widest buffer the tables need (``max_channels``
+        unless ``channel_bound`` narrows it; 0 for vector spaces)."""
         if self.input_kind == "vector":
             return 0
-        if self.channel_bound:
-            return self.channel_bound
         return max(max(self.tables.conv_widths), self.min_channels)
+
+    @property
+    def max_channels(self) -> int:
+        """Channel axis of the fixed-shape activation buffer."""
+        return self.channel_bound or self.widest_channels
 
     @property
     def buffer_shape(self) -> tuple[int, ...]:
