@@ -153,7 +153,7 @@ def throughput_section(t: dict) -> tuple[list[str], dict]:
         pa_class = _median_by_kind(in_class, kinds, kind)
         pb = _median_by_kind(b_steps, kinds, kind)
         pc = _median_by_kind(c_steps[1:], kinds[1:], kind) if len(kinds) > 1 else c_steps[0]
-        summary[kind] = {"a": pa, "b": pb, "c": pc}
+        summary[kind] = {"a": pa, "a_class": pa_class, "b": pb, "c": pc}
         profile_rows.append(
             [
                 kind if kind == "conv" else "dense / pooling only",
@@ -496,7 +496,14 @@ def why_section(t, e, s, summary, ops=None) -> list[str]:
             "(b)'s compiled steps and no compilation at all, a/b could reach only "
             f"{b['seconds'] / max(summary['steady_b'], 1e-9):.1f} (b's total time over "
             f"its {summary['steady_b']:.0f} s of compiled steps), so 50x is out of reach at "
-            f"{t['steps']} steps per pathway on this machine."
+            f"{t['steps']} steps per pathway on this machine. Shape classes narrow the "
+            "buffer for the pathways that fit (median step in the narrowest class: "
+            + "; ".join(
+                f"{k} {summary[k]['a_class'] * 1e3:.2f} ms against {summary[k]['a'] * 1e3:.2f} ms"
+                for k in kinds
+            )
+            + "), but a pathway with one 32-channel convolution pays for 32 channels in every "
+            "block, and every class is one more compilation."
             + (_profile_sentence(ops) if ops else ""),
         ]
     if e:

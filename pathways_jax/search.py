@@ -1,8 +1,9 @@
 """One evolutionary pathway search, from config to workdir.
 
 ``run_search(config, workdir)`` loads the data, builds the pathway space and
-one compiled population program, then loops: the strategy asks for a round of
-children, the program trains and evaluates them all (fitness on the
+the population program (one compiled program per shape class), then loops:
+the strategy asks for a round of children, the program trains and evaluates
+them all (fitness on the
 validation split), the strategy is told their fitness, and the round is
 written to ``metrics.jsonl`` and ``history.jsonl``. At the end the best
 pathway is retrained and evaluated once on the test split.

@@ -136,15 +136,34 @@ def sequence_history(tmp_path_factory):
     return _read(workdir, records.HISTORY_FILE)
 
 
+def _assert_same_history(history: str, expected: str) -> None:
+    """The same candidates, parents, genomes and choices, and the same metrics
+    up to float rounding: XLA:CPU splits operations over its threads according
+    to the devices it compiles for, which can change the last bits of a loss
+    (measured in docs/benchmarks.md). The same device count repeats bit for bit
+    (``test_same_seed_same_history_and_other_seed_differs``)."""
+    lines = [json.loads(line) for line in history.splitlines()]
+    expected_lines = [json.loads(line) for line in expected.splitlines()]
+    assert len(lines) == len(expected_lines)
+    for record, expected_record in zip(lines, expected_lines, strict=True):
+        metrics, expected_metrics = record.pop("metrics"), expected_record.pop("metrics")
+        assert record == expected_record
+        assert metrics.keys() == expected_metrics.keys()
+        for name, value in expected_metrics.items():
+            if isinstance(value, float):
+                assert metrics[name] == pytest.approx(value, rel=1e-5, abs=1e-7), name
+            else:
+                assert metrics[name] == value, name
+
+
 # 1 device (in process), 2 devices with pmap, 4 devices with shard_map: the same
-# history, bit for bit. The round size (3) divides neither 2 nor 4 devices, so
-# rounds are padded.
+# history. The round size (3) divides neither 2 nor 4 devices, so rounds are padded.
 def test_two_devices_with_pmap_give_the_same_history(sequence_history, tmp_path):
     history = _cli_search(str(tmp_path), 2, "--config.parallel.backend=pmap")
-    assert history == sequence_history
+    _assert_same_history(history, sequence_history)
 
 
 def test_four_devices_with_shard_map_give_the_same_history(sequence_history, tmp_path):
-    assert _cli_search(str(tmp_path), 4) == sequence_history
+    _assert_same_history(_cli_search(str(tmp_path), 4), sequence_history)
     summary = json.loads(_read(str(tmp_path), records.SUMMARY_FILE))
     assert summary["compilations"] == 2
