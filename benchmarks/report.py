@@ -85,19 +85,24 @@ def throughput_section(t: dict) -> tuple[list[str], dict]:
         "",
     ]
     rows = [
-        ["(a) population program, cold", a["seconds"], a["candidates_per_second"], acc["a"]],
+        [
+            f"(a) shape classes '{a.get('shape_classes', 'none')}' (default), cold",
+            a["seconds"],
+            a["candidates_per_second"],
+            acc["a"],
+        ],
     ]
     if warm:
         rows.append(
             [
-                "(a) population program, warm",
+                f"(a) shape classes '{a.get('shape_classes', 'none')}' (default), warm",
                 warm["seconds"],
                 warm["candidates_per_second"],
                 acc["a"],
             ]
         )
     for choice, variant in t.get("a_shape_class_variants", {}).items():
-        label = f"(a) shape classes '{choice}' ({variant['compilations']} programs)"
+        label = f"(a) shape classes '{choice}' ({variant['compilations']} program(s))"
         rows.append([label + ", cold", variant["seconds"], variant["candidates_per_second"], None])
         if variant.get("warm"):
             w = variant["warm"]
@@ -191,7 +196,7 @@ def throughput_section(t: dict) -> tuple[list[str], dict]:
     lines += [
         f"(b) spent {compile_b:.1f} s in its first steps (compilation, "
         f"{compile_b / t['pathways']:.2f} s per pathway) and {steady_b:.1f} s in the "
-        f"other steps; (a) compiled {a['compilations']} program.",
+        f"other steps; (a) compiled {a['compilations']} program(s).",
         "",
     ]
     return lines, summary
