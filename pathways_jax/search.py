@@ -3,10 +3,9 @@
 ``run_search(config, workdir)`` loads the data, builds the pathway space and
 the population program (one compiled program per shape class), then loops:
 the strategy asks for a round of children, the program trains and evaluates
-them all (fitness on the
-validation split), the strategy is told their fitness, and the round is
-written to ``metrics.jsonl`` and ``history.jsonl``. At the end the best
-pathway is retrained and evaluated once on the test split.
+them all (fitness on the validation split), the strategy is told their
+fitness, and the round is written to ``metrics.jsonl`` and ``history.jsonl``.
+At the end the best pathway is retrained and evaluated once on the test split.
 """
 
 from __future__ import annotations

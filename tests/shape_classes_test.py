@@ -129,7 +129,16 @@ def test_a_genome_trains_to_the_same_numbers_in_its_class(kind, sequence_space, 
 
 def test_population_program_with_classes_matches_one_program(sequence_space):
     space = sequence_space
-    population = jax.vmap(space.sample)(jax.random.split(jax.random.key(4), 6))
+    # Three sampled genomes and one of each class, with dropout.
+    sampled = jax.vmap(space.sample)(jax.random.split(jax.random.key(4), 3))
+    population = genome_lib.stack_genomes(
+        [genome_lib.index_population(sampled, i) for i in range(3)]
+        + [
+            _genome(space, [DENSE, DENSE], widths=[1, 0], dropout=[1, 2]),
+            _genome(space, [CONV, MAX_POOL], widths=[0], dropout=[3]),
+            _genome(space, [CONV, CONV, DENSE], widths=[1, 0, 0]),
+        ]
+    )
     keys = candidate_keys(jax.random.key(5), np.arange(6))
     inputs = jax.random.normal(jax.random.key(6), (32, *space.input_shape))
     targets = jax.random.randint(jax.random.key(7), (32,), 0, space.num_outputs)
@@ -141,6 +150,8 @@ def test_population_program_with_classes_matches_one_program(sequence_space):
         results[which] = program(population, keys, inputs, targets, (eval_set,))
         used = sum(count > 0 for count in program.class_counts(population).values())
         assert program.compilations == used
+        if which == "all":
+            assert used == 3  # The comparison spans every program.
     assert results["all"].keys() == results["none"].keys()
     np.testing.assert_array_equal(results["all"]["num_params"], results["none"]["num_params"])
     np.testing.assert_allclose(

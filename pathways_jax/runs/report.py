@@ -165,7 +165,8 @@ def build_report(workdir: str) -> str:
         lines += [
             f"Dataset: {summary['dataset']}. {summary['evaluations']} candidates in "
             f"{summary['rounds']} rounds, {summary['wall_seconds']:.1f} s, "
-            f"{summary['compilations']} compilation(s) of the population programs (one per shape class used).",
+            f"{summary['compilations']} compilation(s) of the population programs "
+            "(one per shape class used).",
             "",
         ]
     diverged = sum(1 for r in history if not math.isfinite(r["metrics"]["fitness"]))

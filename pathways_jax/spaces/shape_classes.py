@@ -33,6 +33,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
+from pathways_jax import genome as genome_lib
 from pathways_jax.genome import AVG_POOL, CONV, DENSE, MAX_POOL, PathwayGenome
 from pathways_jax.spaces.pathway import PathwaySpace
 
@@ -99,14 +100,13 @@ def fits(space: PathwaySpace, shape_class: ShapeClass, genomes: PathwayGenome) -
         # act. Such a genome trains in a spatial class.
         dense = operations == DENSE
         first = np.argmax(dense, axis=-1)[:, None]
-        dense_widths = np.asarray(space.tables.dense_widths)
-        first_width = np.take_along_axis(np.asarray(genomes.width), first, axis=-1)[:, 0]
+        units = np.asarray(genome_lib.dense_width(space.tables, genomes.width))
+        first_units = np.take_along_axis(units, first, axis=-1)[:, 0]
         first_residual = np.take_along_axis(np.asarray(genomes.residual), first, axis=-1)[:, 0]
-        same_width = dense_widths[first_width % len(dense_widths)] == math.prod(space.input_shape)
+        same_width = first_units == math.prod(space.input_shape)
         residual_differs = np.any(dense, axis=-1) & (first_residual == 1) & same_width
         return ~spatial & ~residual_differs
-    conv_widths = np.asarray(space.tables.conv_widths)
-    widths = conv_widths[np.asarray(genomes.width) % len(conv_widths)]
+    widths = np.asarray(genome_lib.conv_width(space.tables, genomes.width))
     widest = np.max(np.where(operations == CONV, widths, 0), axis=-1)
     return widest <= shape_class.space.max_channels
 
