@@ -20,7 +20,6 @@ a search resumes.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 
@@ -30,6 +29,7 @@ import numpy as np
 
 from pathways_jax import genome as genome_lib
 from pathways_jax.codegen.plain_network import decode_blocks
+from pathways_jax.evolution import population as population_lib
 from pathways_jax.spaces import pathway_network
 from pathways_jax.spaces.pathway import PathwaySpace
 
@@ -124,7 +124,7 @@ class EquivalenceCache:
         return self.hits / max(self.lookups, 1)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 5, 6))
+@population_lib.strategy_jit(static_argnums=(0, 1, 5, 6))
 def _repair(strategy, space, key, state, children, max_params, max_flops):
     """Children within the limits: ``(children, parents, repaired, sizes)``."""
 
@@ -161,7 +161,7 @@ def _repair(strategy, space, key, state, children, max_params, max_flops):
     return repaired, pick(proposal_parents), within, found, first, params, flops
 
 
-@functools.partial(jax.jit, static_argnums=0)
+@population_lib.strategy_jit
 def _linear_where(space: PathwaySpace, key, children, mask):
     """``children`` with the slots where ``mask [R]`` is True replaced by the
     depth-0 linear model."""

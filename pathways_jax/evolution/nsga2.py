@@ -12,7 +12,6 @@ that does not fit. The sort and the crowding are pure JAX, so ``ask`` and
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import jax
 import jax.numpy as jnp
@@ -178,7 +177,7 @@ class NSGA2:
         if unknown:
             raise ValueError(f"unknown objective {unknown[0]!r}; expected one of {OBJECTIVES}")
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def init(self, key) -> PopulationState:
         return population_lib.init_population(
             self.space, self.population_size, key, len(self.objective_names)
@@ -202,7 +201,7 @@ class NSGA2:
             self.crossover_kind,
         )
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def ask(self, key, state: PopulationState):
         """``(children [round_size], parent_ids [round_size, 2])``."""
         valid = state.birth >= 0
@@ -216,7 +215,7 @@ class NSGA2:
             lambda k: self._child(k, state, ranks, crowding),
         )
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def tell(
         self, state, children: PathwayGenome, objectives, num_real, admitted=None
     ) -> PopulationState:

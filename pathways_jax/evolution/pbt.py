@@ -21,7 +21,6 @@ child ``i`` always occupies slot ``i``.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 
 import jax
@@ -65,7 +64,7 @@ class PopulationBasedTraining:
         """Members that copy a better one every round (at least 1)."""
         return max(1, math.floor(self.truncation_fraction * self.population_size))
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def init(self, key) -> PopulationState:
         return population_lib.init_population(self.space, self.population_size, key)
 
@@ -90,7 +89,7 @@ class PopulationBasedTraining:
             l1_penalty=resample(coins[2], key_l1, genome.l1_penalty, len(tables.l1_penalties)),
         )
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def ask(self, key, state: PopulationState):
         """The members of the next interval and the ids whose weights they start
         from: ``(children [P], parent_ids [P, 2])`` (``-1`` where a member starts
@@ -115,7 +114,7 @@ class PopulationBasedTraining:
         children = jax.tree_util.tree_map(lambda a, b: jnp.where(filled, a, b), children, fresh)
         return children, jnp.where(filled, parents, no_parents).astype(jnp.int32)
 
-    @functools.partial(jax.jit, static_argnums=(0, 4))
+    @population_lib.strategy_jit(static_argnums=(0, 4))
     def tell(self, state: PopulationState, children, fitness, num_real: int) -> PopulationState:
         """Child ``i`` replaces member ``i`` (all members trained this round)."""
         fitness = jnp.asarray(fitness, jnp.float32).reshape(-1)

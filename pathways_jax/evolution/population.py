@@ -8,6 +8,8 @@ members survive; both are written here as pure functions of the state.
 
 from __future__ import annotations
 
+import functools
+
 import flax.struct
 import jax
 import jax.numpy as jnp
@@ -17,6 +19,38 @@ from pathways_jax.spaces.pathway import PathwaySpace
 
 EMPTY = -1
 UNREAL = -2  # Birth of a padded child slot that was not evaluated.
+
+STRATEGY_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
+
+
+def strategy_jit(method=None, *, static_argnums=0):
+    """``jax.jit`` for a strategy's ``init``, ``ask`` and ``tell`` (argument 0,
+    the strategy, is static).
+
+    These programs are thousands of small integer operations on genomes (every
+    random draw of sampling, mutation and crossover is a threefry hash unrolled
+    into the program) that run once a round, so a top-level call compiles them
+    without LLVM's optimisation passes (:data:`STRATEGY_COMPILER_OPTIONS`): the
+    MNIST-1D ``ask`` compiles in 6 s instead of 12 s on 2 CPU cores and runs in
+    8 ms instead of 3 ms, with the same results. Called inside another
+    transformation (the size repair vmaps ``ask``), it is an ordinary nested
+    ``jax.jit``, since only a top-level jit takes compiler options.
+    """
+    if method is None:
+        return functools.partial(strategy_jit, static_argnums=static_argnums)
+    top_level = jax.jit(
+        method, static_argnums=static_argnums, compiler_options=STRATEGY_COMPILER_OPTIONS
+    )
+    nested = jax.jit(method, static_argnums=static_argnums)
+
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        traced = any(
+            isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves((args, kwargs))
+        )
+        return (nested if traced else top_level)(*args, **kwargs)
+
+    return call
 
 
 @flax.struct.dataclass

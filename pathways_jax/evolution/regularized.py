@@ -18,7 +18,6 @@ checkpointed as data.
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import jax
 
@@ -79,7 +78,7 @@ class RegularizedEvolution:
                 f" got {self.sample_size}"
             )
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def init(self, key) -> PopulationState:
         """An empty population (filled by the first rounds' random genomes)."""
         return population_lib.init_population(self.space, self.population_size, key)
@@ -98,7 +97,7 @@ class RegularizedEvolution:
             self.crossover_kind,
         )
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def ask(self, key, state: PopulationState):
         """Children for one round.
 
@@ -111,7 +110,7 @@ class RegularizedEvolution:
             self.space, key, state, self.round_size, lambda k: self._child(k, state)
         )
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def tell(
         self, state: PopulationState, children: PathwayGenome, fitness, num_real, admitted=None
     ) -> PopulationState:

@@ -13,7 +13,6 @@ reports.
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import jax
 
@@ -50,7 +49,7 @@ class TruncationSelection:
             self.population_size, self.round_size, self.crossover_probability, self.crossover_kind
         )
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def init(self, key) -> PopulationState:
         return population_lib.init_population(self.space, self.population_size, key)
 
@@ -68,14 +67,14 @@ class TruncationSelection:
             self.crossover_kind,
         )
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def ask(self, key, state: PopulationState):
         """``(children [round_size], parent_ids [round_size, 2])``."""
         return population_lib.bred_or_random(
             self.space, key, state, self.round_size, lambda k: self._child(k, state)
         )
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def tell(
         self, state, children: PathwayGenome, fitness, num_real, admitted=None
     ) -> PopulationState:
@@ -97,17 +96,17 @@ class RandomSearch:
     def __post_init__(self):
         check_settings(self.population_size, self.round_size, 0.0, "block")
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def init(self, key) -> PopulationState:
         return population_lib.init_population(self.space, self.population_size, key)
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def ask(self, key, state: PopulationState):
         """``round_size`` random genomes, without parents."""
         del state
         return population_lib.random_round(self.space, key, self.round_size)
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @population_lib.strategy_jit
     def tell(
         self, state, children: PathwayGenome, fitness, num_real, admitted=None
     ) -> PopulationState:
