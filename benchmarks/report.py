@@ -36,7 +36,7 @@ def _verdict(value: float | None, target: float, higher_is_better: bool = True) 
     if met:
         return "met"
     factor = target / value if higher_is_better else value / target
-    return f"missed by {factor:.1f}x"
+    return f"missed by {factor:.2f}x" if factor < 1.1 else f"missed by {factor:.1f}x"
 
 
 def _table(header: list[str], rows: list[list]) -> list[str]:

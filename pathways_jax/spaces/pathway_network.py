@@ -319,29 +319,31 @@ def apply(
         if dropout_key is not None:
             rate = dropout_rates[genome.dropout[block]]
             key = jax.random.fold_in(dropout_key, block)
-            scale = lambda y, keep: jnp.where(keep, y / (1.0 - rate), 0.0)
 
             # Masks are drawn in a layout every shape class shares (the widest
             # map; the widest vector), so a pathway draws the same mask in any.
-            def map_dropout(y):
-                shape = (batch, *space.spatial_shape, space.widest_channels)
-                keep = jax.random.bernoulli(key, 1.0 - rate, shape)[..., :channels_max]
-                return scale(y, keep)
+            def no_mask():
+                return jnp.ones(y.shape, bool)
 
-            def vector_dropout(y):
+            def map_mask():
+                shape = (batch, *space.spatial_shape, space.widest_channels)
+                return jax.random.bernoulli(key, 1.0 - rate, shape)[..., :channels_max]
+
+            def vector_mask():
                 keep = jax.random.bernoulli(key, 1.0 - rate, (batch, units_max))
                 keep = jnp.pad(keep, ((0, 0), (0, space.flat_size - units_max)))
-                return scale(y, keep.reshape(y.shape))
+                return keep.reshape(y.shape)
 
             dropped = active & (rate > 0)
-            dropout_index = jnp.where(dropped, 1 + out_is_vector, 0)
-            dropouts = [
-                lambda y: y,
-                map_dropout if space.spatial_shape else vector_dropout,
-                vector_dropout,
-            ]
+            mask_index = jnp.where(dropped, 1 + out_is_vector, 0)
+            masks = [no_mask, map_mask if space.spatial_shape else vector_mask, vector_mask]
             with jax.named_scope("dropout"):
-                y = switch(dropout_index, dropouts, y)
+                # The mask depends on no parameter, so it is drawn by
+                # ``lax.switch`` outside the recomputing :func:`switch`: the
+                # backward pass reuses it instead of drawing it again.
+                keep = jax.lax.switch(mask_index, masks)
+                scale = lambda y: jnp.where(keep, y / (1.0 - rate), 0.0)
+                y = switch(dropped, [lambda y: y, scale], y)
         with jax.named_scope("residual"):
             residual = PathwaySpace.residual_is_active(shapes, genome, block)
             return jnp.where(residual, y + h, y)
