@@ -93,3 +93,17 @@ def test_settings_are_checked(vector_space):
         RegularizedEvolution(vector_space, population_size=4, sample_size=5, round_size=2)
     with pytest.raises(ValueError, match="population_size"):
         RegularizedEvolution(vector_space, population_size=1, sample_size=1, round_size=2)
+
+
+def test_ask_inside_another_jit_breeds_the_same_children(strategy):
+    # A top-level call compiles with the strategy's compiler options; inside
+    # another transformation (as the size repair calls it) it is a nested jit.
+    fitness = lambda r: jnp.arange(4, dtype=jnp.float32) + 10 * r
+    state, _ = _run(strategy, 2, fitness)
+    key = jax.random.key(7)
+    top_level = strategy.ask(key, state)
+    nested = jax.jit(lambda k, s: strategy.ask(k, s))(key, state)
+    for a, b in zip(
+        jax.tree_util.tree_leaves(top_level), jax.tree_util.tree_leaves(nested), strict=True
+    ):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
