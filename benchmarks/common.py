@@ -79,6 +79,12 @@ def _is_conv(space: PathwaySpace, genome) -> bool:
     return bool(np.any(np.asarray(genome.operation) == genome_lib.CONV))
 
 
+def pathway_kinds(genomes) -> list[str]:
+    """``'conv'`` or ``'dense'`` (no convolution) for each pathway of a population."""
+    has_conv = np.any(np.asarray(genomes.operation) == genome_lib.CONV, axis=-1)
+    return ["conv" if conv else "dense" for conv in has_conv]
+
+
 def benchmark_pathways(space: PathwaySpace, count: int, seed: int = PATHWAY_SEED):
     """``count`` pathways drawn from ``space`` with ``seed``, half with a
     convolution and half without, sharing :data:`SHARED_TRAINING`, batch

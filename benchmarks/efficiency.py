@@ -85,33 +85,44 @@ def executed_flops_per_example(space, genome) -> float:
     return total + 2.0 * flat * space.num_outputs
 
 
+def seconds_per_step(
+    space, genomes, keys, dataset, steps: int, indices, program_space=None
+) -> dict[int, float]:
+    """Seconds per training step of each pathway ``indices`` of ``genomes``
+    alone on one device, all with one compiled program (in ``program_space``'s
+    buffers when given, see ``trainer.train``); the first call compiles and is
+    not timed."""
+    settings = trainer.TrainSettings(steps=steps)
+    x_train, y_train = jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train)
+    if program_space is not None:
+        x_train = shape_classes.class_inputs(space, program_space, x_train)
+    train = jax.jit(
+        lambda g, k: trainer.train(
+            space, settings, g, k, x_train, y_train, program_space=program_space
+        )[1]
+    )
+    jax.block_until_ready(train(genome_lib.index_population(genomes, indices[0]), keys[0]))
+    seconds = {}
+    for index in indices:
+        one = genome_lib.index_population(genomes, index)
+        start = time.perf_counter()
+        jax.block_until_ready(train(one, keys[index]))
+        seconds[int(index)] = (time.perf_counter() - start) / steps
+    return seconds
+
+
 def step_profile(space, genomes, keys, dataset, steps: int) -> dict:
     """Seconds per training step of each pathway alone, on one device, in the
     full super-network (one compiled program with the genes traced) and in the
     narrowest shape class that holds it (one program per class)."""
-    settings = trainer.TrainSettings(steps=steps)
-    x_train, y_train = jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train)
     classes = shape_classes.shape_classes(space, "all")
     assignment = shape_classes.assign(space, classes, jax.device_get(genomes))
 
     def timed(class_space, indices) -> dict[int, float]:
-        inputs = shape_classes.class_inputs(space, class_space, x_train)
-        train = jax.jit(
-            lambda g, k: trainer.train(
-                space, settings, g, k, inputs, y_train, program_space=class_space
-            )[1]
-        )
-        jax.block_until_ready(train(genome_lib.index_population(genomes, indices[0]), keys[0]))
-        seconds = {}
-        for index in indices:
-            one = genome_lib.index_population(genomes, index)
-            start = time.perf_counter()
-            jax.block_until_ready(train(one, keys[index]))
-            seconds[int(index)] = (time.perf_counter() - start) / steps
-        return seconds
+        return seconds_per_step(space, genomes, keys, dataset, steps, indices, class_space)
 
     count = genome_lib.population_size(genomes)
-    full = timed(space, list(range(count)))
+    full = timed(None, list(range(count)))
     in_class = {}
     for class_index, shape_class in enumerate(classes):
         members = [int(i) for i in np.flatnonzero(assignment == class_index)]

@@ -226,10 +226,7 @@ def run(
     """
     space, dataset = common.mnist1d_problem(overrides)
     genomes = common.benchmark_pathways(space, count)
-    kinds = [
-        "conv" if np.any(np.asarray(genomes.operation[i]) == genome_lib.CONV) else "dense"
-        for i in range(count)
-    ]
+    kinds = common.pathway_kinds(genomes)
     keys = training_keys(count)
     indices = minibatch_indices(keys, steps, dataset.x_train.shape[0], common.BATCH_SIZE)
     variables = initial_variables(space, genomes, keys)

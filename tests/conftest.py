@@ -12,9 +12,10 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(_CACHE_ROOT, "xl
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 # The tests' programs are compiled many times and run for a few steps, so they
 # are compiled without LLVM's optimisation passes and with XLA:CPU's older
-# element-wise emitters: the MNIST-1D training program compiles in 6 s instead
-# of 12 s and steps 4x slower. Neither changes what a program computes; the
-# benchmarks and the search command use XLA's defaults.
+# element-wise emitters: programs compile in about half the time and step
+# several times slower. Neither changes what a program computes; the
+# benchmarks and the search command use XLA's defaults. ``XLA_FLAGS=`` (empty)
+# runs the suite with XLA's defaults.
 os.environ.setdefault(
     "XLA_FLAGS", "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
 )

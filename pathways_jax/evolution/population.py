@@ -30,9 +30,9 @@ def strategy_jit(method=None, *, static_argnums=0):
     These programs are thousands of small integer operations on genomes (every
     random draw of sampling, mutation and crossover is a threefry hash unrolled
     into the program) that run once a round, so a top-level call compiles them
-    without LLVM's optimisation passes (:data:`STRATEGY_COMPILER_OPTIONS`): the
-    MNIST-1D ``ask`` compiles in 6 s instead of 12 s on 2 CPU cores and runs in
-    8 ms instead of 3 ms, with the same results. Called inside another
+    without LLVM's optimisation passes (:data:`STRATEGY_COMPILER_OPTIONS`), in
+    less than half the time (``docs/architecture.md``, "Compilations"), with
+    the same results and a few milliseconds more per round. Called inside another
     transformation (the size repair vmaps ``ask``), it is an ordinary nested
     ``jax.jit``, since only a top-level jit takes compiler options.
     """
