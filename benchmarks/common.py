@@ -68,7 +68,7 @@ def mnist1d_config(overrides: dict | None = None):
 def mnist1d_problem(overrides: dict | None = None, seed: int = 0):
     """``(space, dataset)`` of the default MNIST-1D search (with ``overrides``)."""
     from pathways_jax import data
-    from pathways_jax.search import build_space
+    from pathways_jax.core.experiment import build_space
 
     config = mnist1d_config(overrides)
     dataset = data.load_dataset(config.dataset, seed=seed)

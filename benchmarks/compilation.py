@@ -24,7 +24,7 @@ def search_once(population: int, rounds: int, steps: int, overrides: dict) -> di
     # Always compile afresh, also in the quick run: the counts are the result.
     jax.config.update("jax_enable_compilation_cache", False)
     from benchmarks import common
-    from pathways_jax import search
+    from pathways_jax import api
 
     config = common.mnist1d_config(overrides)
     config.strategy.population_size = population
@@ -36,7 +36,7 @@ def search_once(population: int, rounds: int, steps: int, overrides: dict) -> di
     config.progress.report = False
     with tempfile.TemporaryDirectory() as workdir:
         start = time.perf_counter()
-        summary = search.run_search(config, workdir)
+        summary = api.run_search(config, workdir)
         seconds = time.perf_counter() - start
     return {
         "population": population,

@@ -63,7 +63,7 @@ def run_variant(name: str, seed: int, root: str) -> dict:
     """One search of variant ``name`` (resumed or read back when its workdir
     has it) and its figures."""
     from benchmarks import common
-    from pathways_jax import search
+    from pathways_jax import api
     from pathways_jax.runs import records
 
     overrides, _ = VARIANTS[name]
@@ -72,7 +72,7 @@ def run_variant(name: str, seed: int, root: str) -> dict:
     config.progress.bar = False
     config.progress.report = False
     workdir = os.path.join(root, f"{name}_seed{seed}")
-    summary = search.run_search(config, workdir)
+    summary = api.run_search(config, workdir)
     rounds = records.read_json_lines(os.path.join(workdir, records.METRICS_FILE))
     history = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
     steps = rounds[-1]["training_steps"]

@@ -30,7 +30,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks import common  # noqa: E402
 from benchmarks.efficiency import executed_flops_per_example  # noqa: E402
 from pathways_jax import genome as genome_lib  # noqa: E402
-from pathways_jax import rounds, search  # noqa: E402
+from pathways_jax.core import experiment, stages  # noqa: E402
+from pathways_jax.core.records import history_lines  # noqa: E402
+from pathways_jax.evaluators.metrics import training_records  # noqa: E402
 from pathways_jax.runs import checkpoints, records  # noqa: E402
 from pathways_jax.spaces import pathway_network  # noqa: E402
 from pathways_jax.training import trainer  # noqa: E402
@@ -80,7 +82,7 @@ def host_round_seconds(space, config, population: int) -> dict:
     """Seconds of the host-side parts of one round of ``population`` children."""
     config.strategy.population_size = population
     config.parallel.round_size = population
-    strategy = search.build_strategy(config, space)
+    strategy = experiment.build_strategy(config, space)
     timings = {}
     start = time.perf_counter()
     state = strategy.init(jax.random.key(0))
@@ -89,7 +91,7 @@ def host_round_seconds(space, config, population: int) -> dict:
     rng = np.random.default_rng(0)
     for round_index in range(2):  # The second round is warm (compiled).
         start = time.perf_counter()
-        plan = rounds.plan_round(strategy, space, jax.random.key(round_index), state, population)
+        plan = stages.plan_round(strategy, jax.random.key(round_index), state, population)
         jax.block_until_ready(plan.children)
         timings["ask_seconds"] = time.perf_counter() - start
         fitness = jnp.asarray(rng.uniform(size=population), jnp.float32)
@@ -106,7 +108,8 @@ def host_round_seconds(space, config, population: int) -> dict:
     }
     ids = np.arange(population)
     start = time.perf_counter()
-    lines = search._round_records(space, plan, metrics, ids, population, 1)
+    rows = training_records(metrics, population)
+    lines = history_lines(space, plan, rows, ids, 1)
     timings["history_records_seconds"] = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as workdir:
         writer = records.JsonLinesWriter(os.path.join(workdir, records.HISTORY_FILE))

@@ -27,7 +27,7 @@ def search_once(seed: int, overrides: dict) -> dict:
     from benchmarks import common
 
     common.disable_disk_cache()
-    from pathways_jax import search
+    from pathways_jax import api
     from pathways_jax.runs import records
 
     config = common.mnist1d_config(overrides)
@@ -36,7 +36,7 @@ def search_once(seed: int, overrides: dict) -> dict:
     config.progress.report = False
     with tempfile.TemporaryDirectory() as workdir:
         start = time.perf_counter()
-        summary = search.run_search(config, workdir)
+        summary = api.run_search(config, workdir)
         seconds = time.perf_counter() - start
         rounds = records.read_json_lines(os.path.join(workdir, records.METRICS_FILE))
     test_accuracy = summary["final"]["test"]["accuracy"]

@@ -40,7 +40,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(_WORKDIR.value, ".xla_cache"))
-    from pathways_jax import reproduction, search
+    from pathways_jax import api, reproduction
     from pathways_jax.cli import load_config_or_exit
     from pathways_jax.config import ConfigError
     from pathways_jax.data import DataError
@@ -55,9 +55,9 @@ def main(argv):
                 run_config = reproduction.run_config(config, strategy, seed)
                 workdir = os.path.join(_WORKDIR.value, strategy, f"seed_{seed}")
                 logging.info("Search %s, seed %d, in %s", strategy, seed, workdir)
-                search.run_search(run_config, workdir)
+                api.run_search(run_config, workdir)
                 curves.setdefault(strategy, []).append(reproduction.best_so_far(workdir))
-    except (ConfigError, DataError, search.WorkdirError, ValueError) as error:
+    except (ConfigError, DataError, api.WorkdirError, ValueError) as error:
         print(f"reproduce_regularized_evolution.py: error: {error}", file=sys.stderr)
         sys.exit(2)
     path = reproduction.write_report(curves, config, command, _DOC_DIR.value, DOC_NAME)

@@ -20,6 +20,7 @@ process 0 writes the workdir.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 
@@ -60,9 +61,10 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     # Imported here so that --helpfull and flag errors do not start JAX.
-    from pathways_jax import distributed, search
+    from pathways_jax import api, distributed
     from pathways_jax.cli import load_config_or_exit
     from pathways_jax.config import ConfigError
+    from pathways_jax.core.registry import RegistryError
     from pathways_jax.data import DataError
     from pathways_jax.runs.checkpoints import CheckpointError
     from pathways_jax.runs.preemption import SearchInterrupted
@@ -82,13 +84,13 @@ def main(argv):
     # Only process 0 speaks; the others log warnings and errors.
     logging.set_verbosity(logging.INFO if distributed.is_primary() else logging.WARNING)
     try:
-        summary = search.run_search(
+        summary = api.run_search(
             config,
             _WORKDIR.value,
             overwrite=_OVERWRITE.value,
             command=" ".join(shlex.quote(arg) for arg in ["python", *sys.argv]),
         )
-    except (ConfigError, DataError, search.WorkdirError, CheckpointError) as error:
+    except (ConfigError, RegistryError, DataError, api.WorkdirError, CheckpointError) as error:
         print(f"search.py: error: {error}", file=sys.stderr)
         sys.exit(2)
     except SearchInterrupted as stopped:
@@ -105,7 +107,8 @@ def main(argv):
     print(f"Validation {retrained}:", json.dumps(final["validation"], sort_keys=True))
     print("Test (evaluated once):", json.dumps(final["test"], sort_keys=True))
     print(f"Results: {_WORKDIR.value}")
-    print(f"Exported code: {_WORKDIR.value}/best (model.py, predict.py)")
+    if os.path.exists(os.path.join(_WORKDIR.value, "best", "predict.py")):
+        print(f"Exported code: {_WORKDIR.value}/best (model.py, predict.py)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,53 @@
+"""pathways_jax: evolutionary pathway search in JAX.
+
+The public API (each name is imported on first use):
+
+- :func:`run_search` ``(config, workdir)``: the search a config describes,
+  as the search command runs it; :func:`load_config` reads a config file.
+- :func:`search` ``(space=, strategy=, evaluator=, settings=, workdir=)``: the
+  same loop on objects built in Python; returns a :class:`SearchResult`.
+- The protocols :class:`SearchSpace`, :class:`Strategy`, :class:`Evaluator`
+  and the registries' decorators :func:`register_space`,
+  :func:`register_strategy`, :func:`register_evaluator`.
+- Built-in spaces (:class:`PathwaySpace`), strategies
+  (:class:`RegularizedEvolution`, :class:`TruncationSelection`,
+  :class:`RandomSearch`, :class:`NSGA2`, :class:`PopulationBasedTraining`)
+  and evaluators (:class:`FreshWeights`, :class:`MemberWeights`,
+  :class:`FunctionEvaluator`), with :class:`LoopSettings`.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "run_search": "pathways_jax.api",
+    "search": "pathways_jax.api",
+    "load_config": ("pathways_jax.config", "load_config_file"),
+    "default_config": "pathways_jax.config",
+    "SearchSpace": "pathways_jax.core.protocols",
+    "Strategy": "pathways_jax.core.protocols",
+    "Evaluator": "pathways_jax.core.protocols",
+    "register_space": "pathways_jax.core.registry",
+    "register_strategy": "pathways_jax.core.registry",
+    "register_evaluator": "pathways_jax.core.registry",
+    "LoopSettings": "pathways_jax.core.loop",
+    "SearchResult": "pathways_jax.core.loop",
+    "PathwaySpace": "pathways_jax.spaces.pathway",
+    "RegularizedEvolution": "pathways_jax.evolution",
+    "TruncationSelection": "pathways_jax.evolution",
+    "RandomSearch": "pathways_jax.evolution",
+    "NSGA2": "pathways_jax.evolution",
+    "PopulationBasedTraining": "pathways_jax.evolution",
+    "FreshWeights": "pathways_jax.evaluators",
+    "MemberWeights": "pathways_jax.evaluators",
+    "FunctionEvaluator": "pathways_jax.evaluators",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'pathways_jax' has no attribute {name!r}")
+    target = _EXPORTS[name]
+    module, attribute = target if isinstance(target, tuple) else (target, name)
+    return getattr(importlib.import_module(module), attribute)

@@ -8,11 +8,14 @@ raises :class:`ConfigError` with a one-line message naming the key.
 from __future__ import annotations
 
 import os
+import sys
 
 import ml_collections
 
 from pathways_jax import data, parallel
+from pathways_jax.core import registry
 from pathways_jax.evolution import OBJECTIVES, STRATEGY_NAMES
+from pathways_jax.evolution.nsga2 import is_objective
 from pathways_jax.genome import GeneTables
 from pathways_jax.spaces import shape_classes
 from pathways_jax.spaces.pathway import CROSSOVER_KINDS, DEFAULT_MUTATION_WEIGHTS
@@ -30,6 +33,7 @@ def load_config_file(path: str) -> ml_collections.ConfigDict:
     name = os.path.splitext(os.path.basename(path))[0] + "_config"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # Dataclasses defined in the file look their module up.
     spec.loader.exec_module(module)
     return module.get_config()
 
@@ -41,7 +45,11 @@ def default_config() -> ml_collections.ConfigDict:
     config.seed = 0
     config.dataset = data.default_dataset_config()
 
+    # The search space by registry name (pathways_jax.core.registry); module:
+    # a module to import first, which registers a space of your own.
     config.space = ml_collections.ConfigDict()
+    config.space.name = "pathway"
+    config.space.module = ""
     config.space.max_depth = tables.max_depth
     config.space.conv_widths = tables.conv_widths
     config.space.dense_widths = tables.dense_widths
@@ -56,6 +64,7 @@ def default_config() -> ml_collections.ConfigDict:
 
     config.strategy = ml_collections.ConfigDict()
     config.strategy.name = "regularized"
+    config.strategy.module = ""  # A module to import first (registers strategies).
     config.strategy.population_size = 16
     config.strategy.sample_size = 4
     config.strategy.crossover_probability = 0.0
@@ -78,6 +87,13 @@ def default_config() -> ml_collections.ConfigDict:
     # stopped_join_population: a child stopped at a hurdle joins the
     # population with its short-training fitness (True, as AutoML-Zero), or
     # only children trained for train.steps join (False).
+    # What trains and scores a round: 'auto' (population-based training's
+    # member_weights for strategy 'pbt', else the space's default:
+    # fresh_weights for pathways), or a registered name.
+    config.evaluator = ml_collections.ConfigDict()
+    config.evaluator.name = "auto"
+    config.evaluator.module = ""
+
     config.fidelity = ml_collections.ConfigDict()
     config.fidelity.hurdle_steps = 0
     config.fidelity.rung_steps = ()
@@ -154,7 +170,109 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     _require(
         isinstance(config.seed, int) and config.seed >= 0, "seed", config.seed, "an integer >= 0"
     )
-    space = config.space
+    strategy = config.strategy
+    if config.space.get("name", "pathway") == "pathway":
+        _require(
+            strategy.crossover_kind in CROSSOVER_KINDS,
+            "strategy.crossover_kind",
+            strategy.crossover_kind,
+            f"one of {CROSSOVER_KINDS}",
+        )
+    names = registry.names("strategy") or STRATEGY_NAMES
+    _require(strategy.name in names, "strategy.name", strategy.name, f"one of {names}")
+    _require(
+        isinstance(strategy.population_size, int) and strategy.population_size >= 2,
+        "strategy.population_size",
+        strategy.population_size,
+        "an integer >= 2",
+    )
+    _require(
+        isinstance(strategy.sample_size, int)
+        and 1 <= strategy.sample_size <= strategy.population_size,
+        "strategy.sample_size",
+        strategy.sample_size,
+        f"an integer in [1, strategy.population_size={strategy.population_size}]",
+    )
+    _require(
+        0 <= strategy.crossover_probability <= 1,
+        "strategy.crossover_probability",
+        strategy.crossover_probability,
+        "a probability in [0, 1]",
+    )
+    objectives = tuple(strategy.objectives)
+    _require(
+        len(objectives) >= 2
+        and objectives[0] == "fitness"
+        and len(set(objectives)) == len(objectives)
+        and all(is_objective(name) for name in objectives),
+        "strategy.objectives",
+        objectives,
+        f"'fitness' then one or more distinct of {OBJECTIVES[1:]} or 'min:METRIC'/'max:METRIC'",
+    )
+    _require(
+        _positive_ints([strategy.latency_batch_size]),
+        "strategy.latency_batch_size",
+        strategy.latency_batch_size,
+        "an integer >= 1",
+    )
+    _require(
+        isinstance(strategy.latency_table, str)
+        and (not strategy.latency_table or os.path.isfile(strategy.latency_table)),
+        "strategy.latency_table",
+        strategy.latency_table,
+        "'' or the path of an existing latency.json",
+    )
+    _require(
+        isinstance(config.budget.evaluations, int) and config.budget.evaluations >= 1,
+        "budget.evaluations",
+        config.budget.evaluations,
+        "an integer >= 1",
+    )
+    _require(
+        isinstance(config.final.top_k, int) and config.final.top_k >= 1,
+        "final.top_k",
+        config.final.top_k,
+        "an integer >= 1",
+    )
+    par = config.parallel
+    _require(
+        par.backend in parallel.BACKENDS,
+        "parallel.backend",
+        par.backend,
+        f"one of {parallel.BACKENDS}",
+    )
+    _require(
+        isinstance(par.num_devices, int) and par.num_devices >= 0,
+        "parallel.num_devices",
+        par.num_devices,
+        "an integer >= 0 (0: all devices)",
+    )
+    _require(
+        isinstance(par.round_size, int) and par.round_size >= 1,
+        "parallel.round_size",
+        par.round_size,
+        "an integer >= 1",
+    )
+    _require(
+        isinstance(par.vmap_width, int) and par.vmap_width >= 1,
+        "parallel.vmap_width",
+        par.vmap_width,
+        "an integer >= 1",
+    )
+    _require(
+        par.shape_classes in shape_classes.CHOICES,
+        "parallel.shape_classes",
+        par.shape_classes,
+        f"one of {shape_classes.CHOICES}",
+    )
+    if strategy.name == "pbt":
+        check_population_based_training(config)
+    _check_runs(config)
+
+
+def check_pathway_space(space: ml_collections.ConfigDict) -> None:
+    """Raise :class:`ConfigError` naming the first unusable key of a pathway
+    space's ``config.space``."""
     _require(
         isinstance(space.max_depth, int) and 1 <= space.max_depth <= 16,
         "space.max_depth",
@@ -202,57 +320,34 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         weights,
         "5 weights >= 0 (block gene, training gene, insert, remove, swap), not all 0",
     )
-    strategy = config.strategy
     _require(
-        strategy.name in STRATEGY_NAMES, "strategy.name", strategy.name, f"one of {STRATEGY_NAMES}"
+        not set(space) - set(default_config().space),
+        "space",
+        sorted(set(space) - set(default_config().space)),
+        "only the pathway space's keys (see pathways_jax/config.py)",
     )
+
+
+def check_training(config: ml_collections.ConfigDict) -> None:
+    """Raise :class:`ConfigError` naming the first unusable key of what trains
+    the candidates: ``train``, ``final``, ``fidelity``, ``constraints``."""
     _require(
-        isinstance(strategy.population_size, int) and strategy.population_size >= 2,
-        "strategy.population_size",
-        strategy.population_size,
-        "an integer >= 2",
-    )
-    _require(
-        isinstance(strategy.sample_size, int)
-        and 1 <= strategy.sample_size <= strategy.population_size,
-        "strategy.sample_size",
-        strategy.sample_size,
-        f"an integer in [1, strategy.population_size={strategy.population_size}]",
-    )
-    _require(
-        0 <= strategy.crossover_probability <= 1,
-        "strategy.crossover_probability",
-        strategy.crossover_probability,
-        "a probability in [0, 1]",
-    )
-    _require(
-        strategy.crossover_kind in CROSSOVER_KINDS,
-        "strategy.crossover_kind",
-        strategy.crossover_kind,
-        f"one of {CROSSOVER_KINDS}",
-    )
-    objectives = tuple(strategy.objectives)
-    _require(
-        len(objectives) >= 2
-        and objectives[0] == "fitness"
-        and len(set(objectives)) == len(objectives)
-        and set(objectives) <= set(OBJECTIVES),
-        "strategy.objectives",
-        objectives,
-        f"'fitness' then one or more distinct of {OBJECTIVES[1:]}",
-    )
-    _require(
-        _positive_ints([strategy.latency_batch_size]),
-        "strategy.latency_batch_size",
-        strategy.latency_batch_size,
+        isinstance(config.train.steps, int) and config.train.steps >= 1,
+        "train.steps",
+        config.train.steps,
         "an integer >= 1",
     )
     _require(
-        isinstance(strategy.latency_table, str)
-        and (not strategy.latency_table or os.path.isfile(strategy.latency_table)),
-        "strategy.latency_table",
-        strategy.latency_table,
-        "'' or the path of an existing latency.json",
+        isinstance(config.train.eval_chunk, int) and config.train.eval_chunk >= 1,
+        "train.eval_chunk",
+        config.train.eval_chunk,
+        "an integer >= 1",
+    )
+    _require(
+        isinstance(config.final.steps, int) and config.final.steps >= 0,
+        "final.steps",
+        config.final.steps,
+        "an integer >= 0 (0 skips retraining)",
     )
     fidelity = config.fidelity
     _require(
@@ -297,73 +392,9 @@ def check_config(config: ml_collections.ConfigDict) -> None:
             value,
             "a number >= 0 (0 means no limit)",
         )
-    _require(
-        isinstance(config.budget.evaluations, int) and config.budget.evaluations >= 1,
-        "budget.evaluations",
-        config.budget.evaluations,
-        "an integer >= 1",
-    )
-    _require(
-        isinstance(config.train.steps, int) and config.train.steps >= 1,
-        "train.steps",
-        config.train.steps,
-        "an integer >= 1",
-    )
-    _require(
-        isinstance(config.train.eval_chunk, int) and config.train.eval_chunk >= 1,
-        "train.eval_chunk",
-        config.train.eval_chunk,
-        "an integer >= 1",
-    )
-    _require(
-        isinstance(config.final.steps, int) and config.final.steps >= 0,
-        "final.steps",
-        config.final.steps,
-        "an integer >= 0 (0 skips retraining)",
-    )
-    _require(
-        isinstance(config.final.top_k, int) and config.final.top_k >= 1,
-        "final.top_k",
-        config.final.top_k,
-        "an integer >= 1",
-    )
-    par = config.parallel
-    _require(
-        par.backend in parallel.BACKENDS,
-        "parallel.backend",
-        par.backend,
-        f"one of {parallel.BACKENDS}",
-    )
-    _require(
-        isinstance(par.num_devices, int) and par.num_devices >= 0,
-        "parallel.num_devices",
-        par.num_devices,
-        "an integer >= 0 (0: all devices)",
-    )
-    _require(
-        isinstance(par.round_size, int) and par.round_size >= 1,
-        "parallel.round_size",
-        par.round_size,
-        "an integer >= 1",
-    )
-    _require(
-        isinstance(par.vmap_width, int) and par.vmap_width >= 1,
-        "parallel.vmap_width",
-        par.vmap_width,
-        "an integer >= 1",
-    )
-    _require(
-        par.shape_classes in shape_classes.CHOICES,
-        "parallel.shape_classes",
-        par.shape_classes,
-        f"one of {shape_classes.CHOICES}",
-    )
-    if strategy.name == "pbt":
-        _check_population_based_training(config)
-    _check_runs(config)
 
 
-def _check_population_based_training(config: ml_collections.ConfigDict) -> None:
+def check_population_based_training(config: ml_collections.ConfigDict) -> None:
     """PBT trains every member every round and carries weights across rounds:
     rounds are whole populations, and nothing may replace or skip a member."""
     size = config.strategy.population_size
@@ -421,9 +452,10 @@ def _check_runs(config: ml_collections.ConfigDict) -> None:
         _require(isinstance(progress[key], bool), f"progress.{key}", progress[key], "True or False")
 
 
-def gene_tables(config: ml_collections.ConfigDict) -> GeneTables:
-    """The :class:`GeneTables` of ``config.space``."""
-    space = config.space
+def gene_tables(space: ml_collections.ConfigDict) -> GeneTables:
+    """The :class:`GeneTables` of a pathway space's ``config.space``."""
+    if "space" in space:  # A whole config.
+        space = space.space
     return GeneTables(
         max_depth=int(space.max_depth),
         conv_widths=tuple(int(v) for v in space.conv_widths),

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pathways_jax import genome, parallel
+from pathways_jax.core.loop import candidate_keys, search_keys  # noqa: F401 - re-exported.
 from pathways_jax.runs import compilations
 from pathways_jax.spaces import pathway_network
 from pathways_jax.spaces import shape_classes as shape_classes_lib
@@ -189,15 +190,3 @@ def spread_slots(count: int, size: int, num_devices: int) -> np.ndarray:
     per_device = size // num_devices
     order = np.arange(count)
     return (order % num_devices) * per_device + order // num_devices
-
-
-def search_keys(seed: int):
-    """``(strategy_key, train_key, final_key)`` of a search with ``seed``: the
-    strategy's randomness, the search's training and the final retraining."""
-    return tuple(jax.random.split(jax.random.key(seed), 3))
-
-
-def candidate_keys(base_key, ids: np.ndarray):
-    """One training key per candidate id: the same id gets the same key however
-    the candidates are split into rounds or over devices."""
-    return jax.vmap(lambda i: jax.random.fold_in(base_key, i))(jnp.asarray(ids, jnp.uint32))

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import os
 
-import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
 from pathways_jax import config as config_lib
-from pathways_jax import data, genome, parallel, search
-from pathways_jax.codegen import export
+from pathways_jax.core import experiment
+from pathways_jax.core.loop import search_keys
+from pathways_jax.evaluators.fresh_weights import dataset_arrays, retrain_records
 from pathways_jax.runs import records
-from pathways_jax.training import trainer
 
 
 class ExportError(ValueError):
@@ -64,9 +62,13 @@ def ranked_records(workdir: str) -> list[dict]:
 
 
 def export_rank(
-    workdir: str, rank: int, out_dir: str, formats=export.TARGETS, command: str | None = None
+    workdir: str, rank: int, out_dir: str, formats=None, command: str | None = None
 ) -> list[str]:
     """Retrain the ``rank``-th best pathway of the run in ``workdir`` and export it.
+
+    The retraining is the search's own finish (``FreshWeights.retrain``: same
+    steps, same key for its id, one candidate alone on one device), so rank 1
+    gets the weights of ``best/`` whatever device layout either ran on.
 
     Returns:
       The paths written.
@@ -79,32 +81,22 @@ def export_rank(
     if not 1 <= rank <= len(ranked):
         raise ExportError(f"--rank={rank} is invalid: the run has {len(ranked)} ranked pathways")
     record = ranked[rank - 1]
-    dataset = data.load_dataset(config.dataset, seed=config.seed)
-    space = search.build_space(config, dataset)
+    config.parallel.num_devices = 0  # The layout does not change the retrained weights.
+    built = experiment.build(config)
+    space, evaluator = built.space, built.evaluator
+    if not hasattr(space, "export"):
+        raise ExportError(f"the space {config.space.name!r} of {workdir} has no export")
+    data = evaluator.data
+    train_inputs, train_targets, validation, _ = dataset_arrays(data, config.train.eval_chunk)
     steps = config.final.steps or config.train.steps
-    mesh = parallel.population_mesh(1)
-    program = search.PopulationProgram(space, steps, mesh, config.parallel.backend, 1)
-    population = genome.stack_genomes(
-        [genome.genome_from_json(record["genome"], space.tables.max_depth)]
+    _, _, final_key = search_keys(config.seed)
+    params, metrics = retrain_records(
+        space, steps, [record], final_key, (train_inputs, train_targets, validation)
     )
-    _, _, final_key = search.search_keys(config.seed)
-    ids = np.asarray([record["id"]])
-    trained = program.train(
-        population,
-        search.candidate_keys(final_key, ids),
-        jnp.asarray(dataset.x_train),
-        jnp.asarray(dataset.y_train),
-    )
-    validation = trainer.make_eval_set(dataset.x_val, dataset.y_val, config.train.eval_chunk)
-    metrics = program.evaluate(population, trained, validation)
-    final = {
-        "steps": steps,
-        "validation": {name: float(values[0]) for name, values in metrics.items()},
-    }
+    final = {"steps": steps, "validation": metrics[0]}
     if rank == 1:  # Only the best was evaluated on the test split.
         summary = records.read_json(os.path.join(workdir, records.SUMMARY_FILE))
         final["test"] = summary["final"]["test"]
-    params = jax.tree_util.tree_map(lambda leaf: leaf[0], trained)
-    return export.export_best(
-        out_dir, space, record, params, dataset, final, command=command, formats=formats
+    return space.export(
+        out_dir, record, params[0], final=final, data=data, command=command, formats=formats
     )

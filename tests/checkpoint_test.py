@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from pathways_jax import search
+from pathways_jax import api
 from pathways_jax.runs import checkpoints, preemption, records
 from pathways_jax.runs import workdir as run_workdir
 from tests.search_test import VECTOR_CONFIG, _load_config
@@ -50,15 +50,13 @@ def _assert_same_run(workdir, reference):
 def reference(tmp_path_factory):
     """An uninterrupted tiny search (5 rounds of 4 candidates)."""
     workdir = str(tmp_path_factory.mktemp("reference"))
-    summary = search.run_search(_config(), workdir)
+    summary = api.run_search(_config(), workdir)
     return workdir, summary
 
 
 def _stop_after(workdir, rounds, config=None, overwrite=False):
     with pytest.raises(preemption.SearchInterrupted, match="run the same command again"):
-        search.run_search(
-            config or _config(), workdir, overwrite=overwrite, stop_after_rounds=rounds
-        )
+        api.run_search(config or _config(), workdir, overwrite=overwrite, stop_after_rounds=rounds)
 
 
 def test_stopped_run_resumes_to_the_same_records(reference, tmp_path):
@@ -67,12 +65,12 @@ def test_stopped_run_resumes_to_the_same_records(reference, tmp_path):
     _stop_after(workdir, 3)
     assert checkpoints.saved_steps(workdir) == [2, 3]
     assert len(records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))) == 12
-    summary = search.run_search(_config(), workdir)
+    summary = api.run_search(_config(), workdir)
     _assert_same_run(workdir, reference_dir)
     assert summary["final"] == reference_summary["final"]
     assert summary["best_id"] == reference_summary["best_id"]
     # A complete run is not run again: the command returns its summary.
-    again = search.run_search(_config(), workdir)
+    again = api.run_search(_config(), workdir)
     assert again["final"] == summary["final"]
     assert _read(workdir, records.HISTORY_FILE) == _read(reference_dir, records.HISTORY_FILE)
 
@@ -91,7 +89,7 @@ def test_lines_after_the_checkpoint_are_dropped_and_a_corrupt_one_is_skipped(
             with open(os.path.join(root, name), "wb") as file:
                 file.write(b"\0garbage")
     with caplog.at_level("WARNING"):
-        search.run_search(_config(), workdir)
+        api.run_search(_config(), workdir)
     assert "Checkpoint 3 is not usable: it cannot be read" in caplog.text
     assert "Resuming from the older checkpoint 2" in caplog.text
     _assert_same_run(workdir, reference[0])
@@ -112,7 +110,7 @@ def test_no_usable_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(
         checkpoints.CheckpointError, match="no checkpoint .* is usable.*--overwrite"
     ):
-        search.run_search(_config(), workdir)
+        api.run_search(_config(), workdir)
     # --overwrite starts afresh.
     _stop_after(workdir, 1, overwrite=True)
     assert checkpoints.saved_steps(workdir) == [1]
@@ -124,8 +122,8 @@ def test_a_different_config_is_refused_naming_the_keys(reference, tmp_path):
     reference_dir, _ = reference
     before = _read(reference_dir, records.HISTORY_FILE)
     config = _config(train__steps=31, strategy__sample_size=2)
-    with pytest.raises(search.WorkdirError) as error:
-        search.run_search(config, reference_dir)
+    with pytest.raises(api.WorkdirError) as error:
+        api.run_search(config, reference_dir)
     message = str(error.value)
     assert "strategy.sample_size, train.steps" in message and "--overwrite" in message
     assert "\n" not in message
@@ -214,7 +212,7 @@ def test_sigkill_at_several_points_resumes_to_an_uninterrupted_run(reference, tm
     process = _start_cli(workdir, VECTOR_CONFIG, *overrides)
     condition = _history_lines(workdir, 4) if point.startswith("mid_round") else _saving(workdir)
     _kill_when(process, condition)
-    search.run_search(_config(), workdir)
+    api.run_search(_config(), workdir)
     _assert_same_run(workdir, reference[0])
     history = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
     assert [r["id"] for r in history] == list(range(20))

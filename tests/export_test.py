@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from pathways_jax import search
+from pathways_jax import api
 from pathways_jax.config import load_config_file
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -24,7 +24,7 @@ _load_config = load_config_file
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("run"))
-    summary = search.run_search(
+    summary = api.run_search(
         _load_config(VECTOR_CONFIG), workdir, command="python experiments/search.py --tiny"
     )
     return workdir, summary

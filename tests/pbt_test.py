@@ -2,18 +2,20 @@
 rounds (and across a resume), and an end-to-end search."""
 
 import os
+import types
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from pathways_jax import api, evolution, parallel
 from pathways_jax import config as config_lib
-from pathways_jax import evolution, member_training, parallel, rounds, search
+from pathways_jax.core import stages
+from pathways_jax.evaluators.member_weights import MemberWeights, MemberWeightsSettings
 from pathways_jax.genome import BLOCK_GENES
 from pathways_jax.population_program import candidate_keys
 from pathways_jax.runs import preemption, records
-from pathways_jax.training import trainer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VECTOR_CONFIG = os.path.join(REPO, "tests", "configs", "tiny_vector.py")
@@ -76,23 +78,18 @@ def test_pbt_settings_are_checked(vector_space):
 def test_members_start_from_the_weights_of_their_parents(vector_space):
     config = _config()
     mesh = parallel.population_mesh(1)
-    members = member_training.MemberTrainer(vector_space, config, mesh, num_rounds=2)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5)).astype(np.float32)
+    y = rng.normal(size=(64,)).astype(np.float32)
+    data = types.SimpleNamespace(x_train=x, y_train=y, x_val=x, y_val=y, x_test=x, y_test=y)
+    settings = MemberWeightsSettings(
+        steps=config.train.steps, num_rounds=2, population_size=4, eval_chunk=32
+    )
+    members = MemberWeights(vector_space, data, settings, mesh)
     strategy = evolution.PopulationBasedTraining(vector_space, population_size=4, round_size=4)
     state = strategy.init(jax.random.key(0))
-    rng = np.random.default_rng(0)
-    x = jnp.asarray(rng.normal(size=(64, 5)), jnp.float32)
-    y = jnp.asarray(rng.normal(size=(64,)), jnp.float32)
-    evaluation = trainer.make_eval_set(np.asarray(x), np.asarray(y), 32)
-    plan = rounds.plan_round(strategy, vector_space, jax.random.key(1), state, 4)
-    members(
-        plan,
-        candidate_keys(jax.random.key(2), np.arange(4)),
-        4,
-        x,
-        y,
-        (evaluation,),
-        ids=np.arange(4),
-    )
+    plan = stages.plan_round(strategy, jax.random.key(1), state, 4)
+    members.evaluate(plan, candidate_keys(jax.random.key(2), np.arange(4)), 4, np.arange(4))
     trained = jax.device_get(members.params)
     # Two children of the same genes and key: from the same parent's weights
     # they end equal; from two different parents' weights they do not.
@@ -101,11 +98,11 @@ def test_members_start_from_the_weights_of_their_parents(vector_space):
     keys = candidate_keys(jax.random.key(3), np.zeros(4, int))
 
     def run(parent_ids):
-        runner = member_training.MemberTrainer(vector_space, config, mesh, num_rounds=2)
+        runner = MemberWeights(vector_space, data, settings, mesh)
         runner.restore({"params": trained, "state": members.state, "births": np.arange(4)})
         parents = np.stack([parent_ids, -np.ones(4, int)], axis=1)
-        step = rounds.RoundPlan(same, parents, same, [{}] * 4, [None] * 4, [None] * 4)
-        runner(step, keys, 4, x, y, (evaluation,), ids=np.arange(4, 8))
+        step = stages.RoundPlan(same, parents, same, [{}] * 4, [None] * 4, [None] * 4)
+        runner.evaluate(step, keys, 4, np.arange(4, 8))
         return jax.device_get(runner.params)
 
     from_one = run(np.asarray([1, 1, 1, 1]))
@@ -120,10 +117,10 @@ def test_members_start_from_the_weights_of_their_parents(vector_space):
 
 def test_pbt_search_resumes_with_the_members_weights(tmp_path):
     config = _config()
-    uninterrupted = search.run_search(config, str(tmp_path / "whole"))
+    uninterrupted = api.run_search(config, str(tmp_path / "whole"))
     with pytest.raises(preemption.SearchInterrupted):
-        search.run_search(config, str(tmp_path / "stopped"), stop_after_rounds=2)
-    resumed = search.run_search(config, str(tmp_path / "stopped"))
+        api.run_search(config, str(tmp_path / "stopped"), stop_after_rounds=2)
+    resumed = api.run_search(config, str(tmp_path / "stopped"))
 
     def history(name):
         with open(tmp_path / name / records.HISTORY_FILE) as file:

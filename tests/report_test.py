@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from matplotlib import image
 
-from pathways_jax import search
+from pathways_jax import api
 from pathways_jax.runs import diagram, pareto, plots, progress, records, report, scalars
 from tests.search_test import VECTOR_CONFIG, _load_config
 
@@ -23,7 +23,7 @@ def finished_run(tmp_path_factory):
     """A tiny finished search (5 rounds of 4 candidates) with its report."""
     workdir = str(tmp_path_factory.mktemp("finished"))
     config = _load_config(VECTOR_CONFIG)
-    summary = search.run_search(config, workdir)
+    summary = api.run_search(config, workdir)
     return workdir, summary
 
 
@@ -183,10 +183,10 @@ def test_progress_bar_on_a_terminal_and_rate_limited_log_lines():
 
 
 def test_divergence_reasons():
-    assert search.divergence_reason(0.5, False, 0.9) is None
-    assert "training loss" in search.divergence_reason(float("nan"), True, float("-inf"))
-    assert "parameters" in search.divergence_reason(0.5, True, float("-inf"))
-    assert "validation" in search.divergence_reason(0.5, False, float("-inf"))
+    assert api.divergence_reason(0.5, False, 0.9) is None
+    assert "training loss" in api.divergence_reason(float("nan"), True, float("-inf"))
+    assert "parameters" in api.divergence_reason(0.5, True, float("-inf"))
+    assert "validation" in api.divergence_reason(0.5, False, float("-inf"))
 
 
 def test_search_where_every_candidate_diverges(tmp_path):

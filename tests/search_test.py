@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
+from pathways_jax import api
 from pathways_jax import genome as genome_lib
-from pathways_jax import search
 from pathways_jax.config import load_config_file
 from pathways_jax.runs import records
 
@@ -29,7 +29,7 @@ def vector_run(tmp_path_factory):
     config = _load_config(VECTOR_CONFIG)
     config.checkpoint.every_rounds = 1
     start = time.perf_counter()
-    summary = search.run_search(config, workdir)
+    summary = api.run_search(config, workdir)
     summary["measured_seconds"] = time.perf_counter() - start
     return workdir, summary
 
@@ -92,12 +92,12 @@ def test_compile_count_is_constant(vector_run):
 def test_same_seed_same_history_and_other_seed_differs(vector_run, tmp_path):
     workdir, _ = vector_run
     config = _load_config(VECTOR_CONFIG)
-    search.run_search(config, str(tmp_path / "again"))
+    api.run_search(config, str(tmp_path / "again"))
     assert _read(str(tmp_path / "again"), records.HISTORY_FILE) == _read(
         workdir, records.HISTORY_FILE
     )
     config.seed = 1
-    search.run_search(config, str(tmp_path / "other"))
+    api.run_search(config, str(tmp_path / "other"))
     assert _read(str(tmp_path / "other"), records.HISTORY_FILE) != _read(
         workdir, records.HISTORY_FILE
     )
@@ -107,7 +107,7 @@ def test_regression_search_reports_r2(tmp_path):
     config = _load_config(VECTOR_CONFIG)
     config.dataset.name = "diabetes"
     config.budget.evaluations = 8
-    summary = search.run_search(config, str(tmp_path))
+    summary = api.run_search(config, str(tmp_path))
     assert set(summary["final"]["test"]) >= {"mse", "r2"}
     assert np.isfinite(summary["final"]["validation"]["r2"])
 
@@ -130,7 +130,7 @@ def _cli_search(workdir, devices, *overrides):
 def sequence_history(tmp_path_factory):
     """History of the tiny MNIST-1D search on this process's single device."""
     workdir = str(tmp_path_factory.mktemp("sequence"))
-    summary = search.run_search(_load_config(SEQUENCE_CONFIG), workdir)
+    summary = api.run_search(_load_config(SEQUENCE_CONFIG), workdir)
     # At most one program per shape class: the full space and the vector class.
     assert summary["compilations"] == 2
     return _read(workdir, records.HISTORY_FILE)

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from plain_network_test import SPACES, make_genome
 
+from pathways_jax import api, evolution, reproduction
 from pathways_jax import config as config_lib
-from pathways_jax import evolution, reproduction, rounds, search
+from pathways_jax.core import experiment, stages
 from pathways_jax.evolution import nsga2
 from pathways_jax.spaces import pathway_network
 
@@ -152,7 +153,8 @@ def test_constraints_repair_children_over_the_limit(vector_space):
     strategy = evolution.RandomSearch(vector_space, population_size=4, round_size=8)
     state = strategy.init(jax.random.key(0))
     limit = 60
-    plan = rounds.plan_round(strategy, vector_space, jax.random.key(3), state, 8, max_params=limit)
+    repair = stages.ConstraintRepair(vector_space, {"num_params": limit})
+    plan = stages.plan_round(strategy, jax.random.key(3), state, 8, (repair,))
     params = jax.vmap(lambda g: pathway_network.count_parameters(vector_space, g))(plan.trained)
     assert (np.asarray(params) <= limit).all()
     unconstrained, _ = strategy.ask(jax.random.key(3), state)
@@ -176,15 +178,15 @@ def test_equivalent_genomes_share_a_fingerprint_and_hit_the_cache():
         residual=jnp.asarray(genome.residual).at[0].set(1),  # 5 → 16 units: cannot act.
     )
     other = genome.replace(activation=jnp.asarray(genome.activation).at[0].set(2))
-    assert rounds.fingerprint(space, genome) == rounds.fingerprint(space, twin)
-    assert rounds.fingerprint(space, genome) != rounds.fingerprint(space, other)
-    cache = rounds.EquivalenceCache(space)
+    assert space.fingerprint(genome) == space.fingerprint(twin)
+    assert space.fingerprint(genome) != space.fingerprint(other)
+    cache = stages.EquivalenceCache(space)
     from pathways_jax import genome as genome_lib
 
     cache.add_records(
         [{"id": 7, "genome": genome_lib.genome_to_json(genome), "metrics": {"fitness": 0.5}}]
     )
-    assert cache.lookup(twin) == (rounds.fingerprint(space, genome), (7, {"fitness": 0.5}, {}))
+    assert cache.lookup(twin) == (space.fingerprint(genome), (7, {"fitness": 0.5}, {}))
     assert cache.lookup(other)[1] is None
     assert cache.hit_rate == 0.5
 
@@ -202,7 +204,7 @@ def test_nsga2_search_writes_its_pareto_front(tmp_path):
     config = _config()
     config.strategy.name = "nsga2"
     config.strategy.objectives = ("fitness", "params", "flops")
-    summary = search.run_search(config, str(tmp_path))
+    summary = api.run_search(config, str(tmp_path))
     front = json.loads((tmp_path / "pareto_front.json").read_text())
     assert front["objectives"] == ["fitness", "params", "flops"]
     assert summary["pareto_front_size"] == len(front["front"]) >= 1
@@ -222,7 +224,7 @@ def test_constrained_truncation_search_never_trains_over_the_limit(tmp_path):
     config = _config()
     config.strategy.name = "truncation"
     config.constraints.max_params = 100
-    search.run_search(config, str(tmp_path))
+    api.run_search(config, str(tmp_path))
     history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
     assert all(r["metrics"]["num_params"] <= 100 for r in history)
     assert any("repaired" in r for r in history)
@@ -267,13 +269,13 @@ def test_nsga2_latency_objective_is_measured_once_per_architecture(tmp_path):
     config.strategy.name = "nsga2"
     config.strategy.objectives = ("fitness", "latency")
     with pytest.raises(SearchInterrupted):
-        search.run_search(config, str(tmp_path / "run"), stop_after_rounds=2)
-    summary = search.run_search(config, str(tmp_path / "run"))  # Resumed.
+        api.run_search(config, str(tmp_path / "run"), stop_after_rounds=2)
+    summary = api.run_search(config, str(tmp_path / "run"))  # Resumed.
     table = json.loads((tmp_path / "run" / latency.TABLE_FILE).read_text())
     history = [
         json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()
     ]
-    space = search.build_space(config, search.data.load_dataset(config.dataset, config.seed))
+    space = experiment.build_space(config)
     seen = {}
     for record in history:
         blocks = decode_blocks(space, genome_from_json(record["genome"]))
@@ -290,7 +292,7 @@ def test_nsga2_latency_objective_is_measured_once_per_architecture(tmp_path):
 
     # From the saved table nothing is timed, and the search repeats bit for bit.
     config.strategy.latency_table = str(tmp_path / "run" / latency.TABLE_FILE)
-    again = search.run_search(config, str(tmp_path / "again"))
+    again = api.run_search(config, str(tmp_path / "again"))
     assert again["latency_architectures_measured"] == 0
     assert (tmp_path / "again" / "history.jsonl").read_bytes() == (
         tmp_path / "run" / "history.jsonl"
@@ -324,10 +326,10 @@ def test_hurdle_trains_only_the_best_fraction_fully(tmp_path):
     # A population of 2 fills with the fully trained children of rounds 0 and 1.
     config.strategy.population_size = 2
     config.strategy.sample_size = 2
-    plain = search.run_search(config, str(tmp_path / "plain"))
+    plain = api.run_search(config, str(tmp_path / "plain"))
     config.fidelity.hurdle_steps = 6
     config.fidelity.keep_fraction = 0.25  # 1 of every 4 children.
-    hurdled = search.run_search(config, str(tmp_path / "hurdle"))
+    hurdled = api.run_search(config, str(tmp_path / "hurdle"))
     read = lambda name: [
         json.loads(line) for line in (tmp_path / name / "history.jsonl").read_text().splitlines()
     ]
@@ -357,7 +359,7 @@ def test_hurdle_trains_only_the_best_fraction_fully(tmp_path):
     # As AutoML-Zero: stopped children join with their short-training fitness,
     # so the population fills in round 0 and stopped children become parents.
     config.fidelity.stopped_join_population = True
-    search.run_search(config, str(tmp_path / "joined"))
+    api.run_search(config, str(tmp_path / "joined"))
     joined = read("joined")
     assert [r.get("fidelity") for r in joined[:4]] == [r.get("fidelity") for r in history[:4]]
     stopped = {r["id"] for r in joined if "fidelity" in r}
@@ -371,7 +373,7 @@ def test_hurdle_trains_only_the_best_fraction_fully(tmp_path):
     config.fidelity.hurdle_steps = 0
     config.fidelity.rung_steps = (4, 10)
     config.fidelity.keep_fraction = 0.5
-    halving = search.run_search(config, str(tmp_path / "halving"))
+    halving = api.run_search(config, str(tmp_path / "halving"))
     history = read("halving")
     for round_index in range(5):
         members = [r for r in history if r["round"] == round_index]

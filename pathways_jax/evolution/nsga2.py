@@ -17,29 +17,58 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from pathways_jax.core.protocols import Genome, SearchSpace
 from pathways_jax.evolution import population as population_lib
 from pathways_jax.evolution.population import PopulationState
 from pathways_jax.evolution.regularized import check_settings
-from pathways_jax.genome import PathwayGenome
-from pathways_jax.spaces.pathway import PathwaySpace
 
 # Objectives a search can name; each maps metrics to a higher-is-better value.
+# Besides these, ``'max:NAME'`` maximises any metric NAME the evaluator
+# reports (reference 0, like fitness) and ``'min:NAME'`` minimises a cost
+# NAME >= 1 on a log scale (reference 1e9, like params).
 OBJECTIVES = ("fitness", "params", "flops", "latency")
 # Reference point of the hypervolume, per objective (oriented values):
 # fitness 0 (chance-free accuracy / R² of 0), 1e9 parameters, 1e12 FLOPs,
 # 10 s of measured inference latency.
 HYPERVOLUME_REFERENCE = {"fitness": 0.0, "params": -9.0, "flops": -12.0, "latency": -1.0}
+_MEASURED = {"params": "num_params", "flops": "flops", "latency": "latency_seconds"}
 _FLOOR = -1e9  # Non-finite objectives (diverged candidates) count as this.
+
+
+def is_objective(name: str) -> bool:
+    """Whether ``name`` is an objective a strategy can be given."""
+    if name in OBJECTIVES:
+        return True
+    direction, _, metric = name.partition(":")
+    return direction in ("max", "min") and bool(metric)
+
+
+def measured_metric(name: str) -> str:
+    """The history metric an objective is computed from."""
+    if name in OBJECTIVES:
+        return _MEASURED.get(name, name)
+    return name.partition(":")[2]
+
+
+def hypervolume_reference(names) -> np.ndarray:
+    """The oriented reference point ``[len(names)]`` of the hypervolume."""
+    reference = []
+    for name in names:
+        if name in HYPERVOLUME_REFERENCE:
+            reference.append(HYPERVOLUME_REFERENCE[name])
+        else:
+            reference.append(0.0 if name.startswith("max:") else -9.0)
+    return np.asarray(reference)
 
 
 def oriented_objectives(names, metrics: dict) -> np.ndarray:
     """``[n, len(names)]`` higher-is-better objectives from host metrics.
 
     Args:
-      names: entries of ``OBJECTIVES``.
+      names: objectives (:func:`is_objective`).
       metrics: ``fitness [n]`` and, as the names need them, ``num_params [n]``,
-        ``flops [n]`` and ``latency_seconds [n]`` arrays. Costs are minimised:
-        their oriented value is ``-log10(cost)``.
+        ``flops [n]``, ``latency_seconds [n]`` or the metrics ``min:``/``max:``
+        name. Costs are minimised: their oriented value is ``-log10(cost)``.
     """
     columns = []
     for name in names:
@@ -52,6 +81,11 @@ def oriented_objectives(names, metrics: dict) -> np.ndarray:
         elif name == "latency":
             seconds = np.asarray(metrics["latency_seconds"], np.float64)
             columns.append(-np.log10(np.maximum(seconds, 1e-9)))
+        elif name.startswith("max:"):
+            columns.append(np.asarray(metrics[measured_metric(name)], np.float64))
+        elif name.startswith("min:"):
+            cost = np.asarray(metrics[measured_metric(name)], np.float64)
+            columns.append(-np.log10(np.maximum(cost, 1)))
         else:
             raise ValueError(f"unknown objective {name!r}; expected one of {OBJECTIVES}")
     return np.stack(columns, axis=1).astype(np.float32)
@@ -152,11 +186,11 @@ class NSGA2:
       space: the search space.
       population_size: members kept.
       round_size: children per round.
-      objective_names: entries of ``OBJECTIVES``, the first being ``'fitness'``.
+      objective_names: objectives (:func:`is_objective`), the first being ``'fitness'``.
       crossover_probability, crossover_kind: as for the other strategies.
     """
 
-    space: PathwaySpace
+    space: SearchSpace
     population_size: int
     round_size: int
     objective_names: tuple[str, ...] = ("fitness", "params")
@@ -165,7 +199,11 @@ class NSGA2:
 
     def __post_init__(self):
         check_settings(
-            self.population_size, self.round_size, self.crossover_probability, self.crossover_kind
+            self.population_size,
+            self.round_size,
+            self.crossover_probability,
+            self.crossover_kind,
+            self.space.crossover_kinds,
         )
         names = tuple(self.objective_names)
         if len(names) < 2 or names[0] != "fitness" or len(set(names)) != len(names):
@@ -173,7 +211,7 @@ class NSGA2:
                 f"objectives must start with 'fitness' and name at least two distinct of "
                 f"{OBJECTIVES}, got {names}"
             )
-        unknown = [name for name in names if name not in OBJECTIVES]
+        unknown = [name for name in names if not is_objective(name)]
         if unknown:
             raise ValueError(f"unknown objective {unknown[0]!r}; expected one of {OBJECTIVES}")
 
@@ -216,9 +254,7 @@ class NSGA2:
         )
 
     @population_lib.strategy_jit
-    def tell(
-        self, state, children: PathwayGenome, objectives, num_real, admitted=None
-    ) -> PopulationState:
+    def tell(self, state, children: Genome, objectives, num_real, admitted=None) -> PopulationState:
         """Keep whole fronts of parents and children, then the least crowded.
 
         Args:

@@ -13,7 +13,7 @@ genes: weights inherited across rounds need the same network.
 In the ask/tell protocol a round's children are the members of the next
 interval; the parent of child ``i`` is the member whose weights it starts from
 (its own previous self, or the donor it copied). The weights themselves are
-kept by the training program (:mod:`pathways_jax.member_training`), which
+kept by the evaluator (:mod:`pathways_jax.evaluators.member_weights`), which
 finds them by that parent id. ``round_size`` equals ``population_size`` and
 child ``i`` always occupies slot ``i``.
 """
@@ -26,19 +26,16 @@ import math
 import jax
 import jax.numpy as jnp
 
+from pathways_jax.core.protocols import Genome, SearchSpace
 from pathways_jax.evolution import population as population_lib
 from pathways_jax.evolution.population import EMPTY, PopulationState
-from pathways_jax.genome import PathwayGenome
-from pathways_jax.spaces.pathway import PathwaySpace
-
-PERTURB_FACTORS = (0.8, 1.2)
 
 
 @dataclasses.dataclass(frozen=True)
 class PopulationBasedTraining:
     """Static settings of population-based training."""
 
-    space: PathwaySpace
+    space: SearchSpace
     population_size: int
     round_size: int
     truncation_fraction: float = 0.2
@@ -54,6 +51,11 @@ class PopulationBasedTraining:
                 f"expected strategy.population_size={self.population_size} (every member "
                 "trains every round)"
             )
+        if not hasattr(self.space, "perturb_training"):
+            raise ValueError(
+                f"strategy.name='pbt' needs a space with a perturb_training hook; "
+                f"{type(self.space).__name__} has none"
+            )
         if not 0 < self.truncation_fraction <= 0.5:
             raise ValueError(
                 f"truncation_fraction={self.truncation_fraction} is invalid: expected (0, 0.5]"
@@ -68,26 +70,10 @@ class PopulationBasedTraining:
     def init(self, key) -> PopulationState:
         return population_lib.init_population(self.space, self.population_size, key)
 
-    def explore(self, key, genome: PathwayGenome) -> PathwayGenome:
-        """Perturb the training genes a member copied (not its architecture)."""
-        key_factor, key_batch, key_decay, key_l1, key_coins = jax.random.split(key, 5)
-        tables = self.space.tables
-        factor = jnp.asarray(PERTURB_FACTORS, jnp.float32)[jax.random.randint(key_factor, (), 0, 2)]
-        low, high = tables.log10_learning_rate_range
-        learning_rate = jnp.clip(genome.log10_learning_rate + jnp.log10(factor), low, high)
-        coins = jax.random.bernoulli(key_coins, self.resample_probability, (3,))
-
-        def resample(coin, key, value, cardinality):
-            return jnp.where(coin, jax.random.randint(key, (), 0, cardinality), value)
-
-        return genome.replace(
-            log10_learning_rate=learning_rate.astype(jnp.float32),
-            batch_size=resample(coins[0], key_batch, genome.batch_size, len(tables.batch_sizes)),
-            weight_decay=resample(
-                coins[1], key_decay, genome.weight_decay, len(tables.weight_decays)
-            ),
-            l1_penalty=resample(coins[2], key_l1, genome.l1_penalty, len(tables.l1_penalties)),
-        )
+    def explore(self, key, genome: Genome) -> Genome:
+        """Perturb the training genes a member copied (not its architecture):
+        the space's ``perturb_training`` hook."""
+        return self.space.perturb_training(key, genome, self.resample_probability)
 
     @population_lib.strategy_jit
     def ask(self, key, state: PopulationState):

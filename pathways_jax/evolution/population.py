@@ -14,8 +14,7 @@ import flax.struct
 import jax
 import jax.numpy as jnp
 
-from pathways_jax.genome import PathwayGenome
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.core.protocols import Genome, SearchSpace
 
 EMPTY = -1
 UNREAL = -2  # Birth of a padded child slot that was not evaluated.
@@ -72,7 +71,7 @@ class PopulationState:
       num_rounds: int32, rounds told so far.
     """
 
-    population: PathwayGenome
+    population: Genome
     fitness: jnp.ndarray
     objectives: jnp.ndarray
     birth: jnp.ndarray
@@ -82,10 +81,11 @@ class PopulationState:
 
 
 def init_population(
-    space: PathwaySpace, population_size: int, key, num_objectives: int = 1
+    space: SearchSpace, population_size: int, key, num_objectives: int = 1
 ) -> PopulationState:
-    """An empty population (every slot ``EMPTY``)."""
-    template = space.linear_model(key)
+    """An empty population (every slot ``EMPTY``); its genomes are only a
+    template of the shapes (the space's fallback, else a sample)."""
+    template = space.fallback(key) if hasattr(space, "fallback") else space.sample(key)
     population = jax.tree_util.tree_map(
         lambda leaf: jnp.broadcast_to(leaf, (population_size, *leaf.shape)), template
     )
@@ -105,7 +105,7 @@ def is_full(state: PopulationState) -> jnp.ndarray:
     return jnp.all(state.birth != EMPTY)
 
 
-def member(state: PopulationState, index) -> PathwayGenome:
+def member(state: PopulationState, index) -> Genome:
     return jax.tree_util.tree_map(lambda leaf: leaf[index], state.population)
 
 
@@ -116,7 +116,7 @@ def tournament_winner(key, fitness: jnp.ndarray, sample_size: int) -> jnp.ndarra
 
 
 def breed(
-    space: PathwaySpace,
+    space: SearchSpace,
     key,
     state: PopulationState,
     first: jnp.ndarray,
@@ -131,27 +131,29 @@ def breed(
       ``(child, parent_ids [2])`` with ``-1`` for no second parent.
     """
     key_cross, key_coin, key_mutate = jax.random.split(key, 3)
-    crossed = space.crossover(
-        key_cross, member(state, first), member(state, second), crossover_kind
-    )
-    use_crossover = jax.random.bernoulli(key_coin, crossover_probability)
-    parent = jax.tree_util.tree_map(
-        lambda a, b: jnp.where(use_crossover, a, b), crossed, member(state, first)
-    )
+    if crossover_probability:
+        crossed = space.crossover(
+            key_cross, member(state, first), member(state, second), crossover_kind
+        )
+        use_crossover = jax.random.bernoulli(key_coin, crossover_probability)
+        parent = jax.tree_util.tree_map(
+            lambda a, b: jnp.where(use_crossover, a, b), crossed, member(state, first)
+        )
+    else:  # No crossover (what the coin would always say): the first parent.
+        use_crossover = jnp.asarray(False)
+        parent = member(state, first)
     child = space.mutate(key_mutate, parent)
     parents = jnp.stack([state.birth[first], jnp.where(use_crossover, state.birth[second], EMPTY)])
     return child, parents
 
 
-def random_round(space: PathwaySpace, key, round_size: int):
+def random_round(space: SearchSpace, key, round_size: int):
     """``round_size`` random genomes and their (absent) parents ``[round_size, 2]``."""
     children = jax.vmap(space.sample)(jax.random.split(key, round_size))
     return children, jnp.full((round_size, 2), EMPTY, jnp.int32)
 
 
-def merged_candidates(
-    state: PopulationState, children: PathwayGenome, values, num_real, admitted=None
-):
+def merged_candidates(state: PopulationState, children: Genome, values, num_real, admitted=None):
     """The population followed by the round's children, as flat arrays.
 
     Args:
@@ -207,7 +209,7 @@ def oldest_die(births: jnp.ndarray) -> jnp.ndarray:
     return jnp.argsort(-births, stable=True)
 
 
-def bred_or_random(space: PathwaySpace, key, state: PopulationState, round_size: int, child_fn):
+def bred_or_random(space: SearchSpace, key, state: PopulationState, round_size: int, child_fn):
     """A round of children: random genomes until the population is full, then
     ``child_fn(key) -> (child, parent_ids [2])`` vmapped over ``round_size`` keys.
 

@@ -21,22 +21,25 @@ import dataclasses
 
 import jax
 
+from pathways_jax.core.protocols import Genome, SearchSpace
 from pathways_jax.evolution import population as population_lib
 from pathways_jax.evolution.population import PopulationState
-from pathways_jax.genome import PathwayGenome
-from pathways_jax.spaces.pathway import CROSSOVER_KINDS, PathwaySpace
 
 
-def check_settings(population_size, round_size, crossover_probability, crossover_kind) -> None:
-    """Raise ``ValueError`` naming the first unusable setting of a strategy."""
+def check_settings(
+    population_size, round_size, crossover_probability, crossover_kind=None, kinds=()
+) -> None:
+    """Raise ``ValueError`` naming the first unusable setting of a strategy
+    (``kinds``: the crossover kinds of its space; the kind is not used, nor
+    checked, when ``crossover_probability`` is 0)."""
     if population_size < 2:
         raise ValueError(f"population_size must be at least 2, got {population_size}")
     if round_size < 1:
         raise ValueError(f"round_size must be at least 1, got {round_size}")
     if not 0.0 <= crossover_probability <= 1.0:
         raise ValueError(f"crossover_probability must be in [0, 1], got {crossover_probability}")
-    if crossover_kind not in CROSSOVER_KINDS:
-        raise ValueError(f"crossover_kind must be one of {CROSSOVER_KINDS}, got {crossover_kind!r}")
+    if crossover_probability and crossover_kind not in kinds:
+        raise ValueError(f"crossover_kind must be one of {tuple(kinds)}, got {crossover_kind!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +58,7 @@ class RegularizedEvolution:
         the least fit (non-aging tournament selection).
     """
 
-    space: PathwaySpace
+    space: SearchSpace
     population_size: int
     sample_size: int
     round_size: int
@@ -71,6 +74,7 @@ class RegularizedEvolution:
             self.round_size,
             self.crossover_probability,
             self.crossover_kind,
+            self.space.crossover_kinds,
         )
         if not 1 <= self.sample_size <= self.population_size:
             raise ValueError(
@@ -112,7 +116,7 @@ class RegularizedEvolution:
 
     @population_lib.strategy_jit
     def tell(
-        self, state: PopulationState, children: PathwayGenome, fitness, num_real, admitted=None
+        self, state: PopulationState, children: Genome, fitness, num_real, admitted=None
     ) -> PopulationState:
         """Add the first ``num_real`` children (ids ``num_evaluated + i``) with
         their ``fitness [round_size]``; the oldest members (or, without aging,

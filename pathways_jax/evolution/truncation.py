@@ -16,11 +16,10 @@ import dataclasses
 
 import jax
 
+from pathways_jax.core.protocols import Genome, SearchSpace
 from pathways_jax.evolution import population as population_lib
 from pathways_jax.evolution.population import PopulationState
 from pathways_jax.evolution.regularized import check_settings
-from pathways_jax.genome import PathwayGenome
-from pathways_jax.spaces.pathway import PathwaySpace
 
 
 def _keep_fittest(state, children, fitness, num_real, population_size, admitted) -> PopulationState:
@@ -36,7 +35,7 @@ class TruncationSelection:
     """Static settings of (μ+λ) truncation selection (μ = ``population_size``,
     λ = ``round_size``)."""
 
-    space: PathwaySpace
+    space: SearchSpace
     population_size: int
     round_size: int
     crossover_probability: float = 0.0
@@ -46,7 +45,11 @@ class TruncationSelection:
 
     def __post_init__(self):
         check_settings(
-            self.population_size, self.round_size, self.crossover_probability, self.crossover_kind
+            self.population_size,
+            self.round_size,
+            self.crossover_probability,
+            self.crossover_kind,
+            self.space.crossover_kinds,
         )
 
     @population_lib.strategy_jit
@@ -75,9 +78,7 @@ class TruncationSelection:
         )
 
     @population_lib.strategy_jit
-    def tell(
-        self, state, children: PathwayGenome, fitness, num_real, admitted=None
-    ) -> PopulationState:
+    def tell(self, state, children: Genome, fitness, num_real, admitted=None) -> PopulationState:
         """Parents and children compete; the μ fittest survive (only children
         where ``admitted [round_size]`` is True, when it is given)."""
         return _keep_fittest(state, children, fitness, num_real, self.population_size, admitted)
@@ -87,14 +88,14 @@ class TruncationSelection:
 class RandomSearch:
     """Random search: every candidate is sampled from the space independently."""
 
-    space: PathwaySpace
+    space: SearchSpace
     population_size: int
     round_size: int
 
     objective_names = ("fitness",)
 
     def __post_init__(self):
-        check_settings(self.population_size, self.round_size, 0.0, "block")
+        check_settings(self.population_size, self.round_size, 0.0)
 
     @population_lib.strategy_jit
     def init(self, key) -> PopulationState:
@@ -107,8 +108,6 @@ class RandomSearch:
         return population_lib.random_round(self.space, key, self.round_size)
 
     @population_lib.strategy_jit
-    def tell(
-        self, state, children: PathwayGenome, fitness, num_real, admitted=None
-    ) -> PopulationState:
+    def tell(self, state, children: Genome, fitness, num_real, admitted=None) -> PopulationState:
         """Keep the fittest seen so far (for reporting only)."""
         return _keep_fittest(state, children, fitness, num_real, self.population_size, admitted)

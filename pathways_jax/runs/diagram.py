@@ -1,9 +1,10 @@
 """A drawing of one pathway: blocks as boxes with their genes, residual
 connections as arrows around the block they skip, the training genes beside.
 
-The drawing is made from the pathway's description (``PathwaySpace.describe``,
-as stored in ``history.jsonl`` and ``best/genome.json``), so a finished run
-can be drawn without rebuilding its space.
+:func:`draw_blocks` draws decoded blocks (what ``PathwaySpace.draw`` gives
+it at the end of a search); :func:`draw_pathway` draws from a description
+(``PathwaySpace.describe``, as stored in ``history.jsonl``), for the report
+of a run that has not finished.
 """
 
 from __future__ import annotations
@@ -80,13 +81,18 @@ def _arrow(axes, start, end, **style):
 
 
 def draw_pathway(description: str, path: str, input_label: str = "input") -> None:
-    """Draw the pathway ``description`` into the PNG file ``path``.
+    """Draw the pathway ``description`` into the PNG file ``path``."""
+    blocks, training = parse_description(description)
+    draw_blocks(blocks, training, path, input_label)
+
+
+def draw_blocks(blocks: list[Block], training: list[str], path: str, input_label: str) -> None:
+    """Draw ``blocks`` (the read-out last) into the PNG file ``path``.
 
     Boxes run top to bottom: the input, each block with its genes, the
-    read-out; an arrow around a block is its residual connection; the training
-    genes are listed to the right.
+    read-out; an arrow around a block is its residual connection; the
+    ``training`` genes are listed to the right.
     """
-    blocks, training = parse_description(description)
     height = (len(blocks) + 1) * (BOX_HEIGHT + GAP)
     figure, axes = plt.subplots(figsize=(7.5, max(2.5, 0.9 * height + 0.8)))
     centers = [height - (BOX_HEIGHT / 2) - i * (BOX_HEIGHT + GAP) for i in range(len(blocks) + 1)]

@@ -15,12 +15,6 @@ from pathways_jax.evolution import nsga2
 from pathways_jax.runs import records
 
 PARETO_FILE = "pareto_front.json"
-_MEASURED = {
-    "fitness": "fitness",
-    "params": "num_params",
-    "flops": "flops",
-    "latency": "latency_seconds",
-}
 _AXIS_LABELS = {
     "params": "parameters",
     "flops": "forward FLOPs per example",
@@ -30,7 +24,7 @@ _AXIS_LABELS = {
 
 def population_hypervolume(objective_names, objectives: np.ndarray, births: np.ndarray) -> float:
     """Hypervolume of the living members' oriented ``objectives [P, k]``."""
-    reference = np.asarray([nsga2.HYPERVOLUME_REFERENCE[n] for n in objective_names])
+    reference = nsga2.hypervolume_reference(objective_names)
     return nsga2.hypervolume(np.asarray(objectives)[np.asarray(births) >= 0], reference)
 
 
@@ -38,13 +32,15 @@ def write_pareto_front(workdir: str, objective_names) -> dict:
     """Write ``pareto_front.json`` (and its plot) for the run in ``workdir``."""
     history = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
     columns = {
-        _MEASURED[name]: np.asarray([r["metrics"][_MEASURED[name]] for r in history])
+        nsga2.measured_metric(name): np.asarray(
+            [r["metrics"][nsga2.measured_metric(name)] for r in history]
+        )
         for name in objective_names
     }
     oriented = nsga2.oriented_objectives(objective_names, columns)
     front = nsga2.pareto_front(oriented)
     front = sorted(front, key=lambda i: -oriented[i, 0])
-    reference = np.asarray([nsga2.HYPERVOLUME_REFERENCE[n] for n in objective_names])
+    reference = nsga2.hypervolume_reference(objective_names)
     result = {
         "objectives": list(objective_names),
         "hypervolume": nsga2.hypervolume(oriented[front], reference),
@@ -52,7 +48,10 @@ def write_pareto_front(workdir: str, objective_names) -> dict:
             {
                 "id": history[i]["id"],
                 "description": history[i]["description"],
-                **{name: history[i]["metrics"][_MEASURED[name]] for name in objective_names},
+                **{
+                    name: history[i]["metrics"][nsga2.measured_metric(name)]
+                    for name in objective_names
+                },
             }
             for i in front
         ],
@@ -70,7 +69,7 @@ def plot_pareto_front(history, objective_names, front, directory: str) -> str:
     import matplotlib.pyplot as plt
 
     second = objective_names[1]
-    x = np.asarray([r["metrics"][_MEASURED[second]] for r in history], np.float64)
+    x = np.asarray([r["metrics"][nsga2.measured_metric(second)] for r in history], np.float64)
     y = np.asarray([r["metrics"]["fitness"] for r in history], np.float64)
     shown = np.isfinite(y) & (x > 0)
     figure, axes = plt.subplots(figsize=(7, 4))
@@ -78,7 +77,7 @@ def plot_pareto_front(history, objective_names, front, directory: str) -> str:
     order = sorted(front, key=lambda i: x[i])
     axes.step(x[order], y[order], where="post", color="C3", marker="o", label="Pareto front")
     axes.set_xscale("log")
-    axes.set_xlabel(_AXIS_LABELS[second])
+    axes.set_xlabel(_AXIS_LABELS.get(second, nsga2.measured_metric(second)))
     axes.set_ylabel("validation fitness")
     axes.set_title(f"Pareto front ({len(front)} pathways)")
     axes.legend(loc="lower right")

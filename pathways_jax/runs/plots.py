@@ -147,11 +147,15 @@ def write_plots(workdir: str) -> dict[str, str]:
     plot_fitness_vs_candidates(history, paths["fitness_vs_candidates"])
     plot_fitness_vs_time(history, metrics, paths["fitness_vs_time"])
     plot_fitness_per_round(history, paths["fitness_per_round"])
-    description = best_description(workdir, history)
-    if description is None:
-        del paths["best_pathway"]
-    else:
-        diagram.draw_pathway(description, paths["best_pathway"], _input_label(workdir))
+    # A finished search drew its best from the decoded structure (the space's
+    # draw hook); a pathway run in progress is drawn from its description.
+    if not os.path.exists(paths["best_pathway"]):
+        description = best_description(workdir, history)
+        config = records.read_json(os.path.join(workdir, records.CONFIG_FILE))
+        if description is None or config.get("space", {}).get("name", "pathway") != "pathway":
+            del paths["best_pathway"]
+        else:
+            diagram.draw_pathway(description, paths["best_pathway"], _input_label(workdir))
     return paths
 
 

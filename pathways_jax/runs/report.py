@@ -162,8 +162,9 @@ def build_report(workdir: str) -> str:
             "",
         ]
     else:
+        data = f"Dataset: {summary['dataset']}. " if "dataset" in summary else ""
         lines += [
-            f"Dataset: {summary['dataset']}. {summary['evaluations']} candidates in "
+            f"{data}{summary['evaluations']} candidates in "
             f"{summary['rounds']} rounds, {summary['wall_seconds']:.1f} s, "
             f"{summary['compilations']} compilation(s) of the population programs "
             "(one per shape class used).",
@@ -186,13 +187,16 @@ def build_report(workdir: str) -> str:
     if summary is not None:
         final = summary["final"]
         lines += ["## Validation and test", ""]
-        lines += [
-            f"Fitness is validation {'R²' if 'r2' in final['validation'] else 'accuracy'}. "
-            f"The best {len(final['retrained_ids'])} candidates were retrained for "
-            f"{final['steps']} steps; the best on validation was evaluated once on the "
-            "test split.",
-            "",
-        ]
+        if final.get("retrained_ids"):
+            lines += [
+                f"Fitness is validation {'R²' if 'r2' in final['validation'] else 'accuracy'}. "
+                f"The best {len(final['retrained_ids'])} candidates were retrained for "
+                f"{final['steps']} steps; the best on validation was evaluated once on the "
+                "test split.",
+                "",
+            ]
+        else:
+            lines += ["The best candidate was evaluated once on the test set.", ""]
         lines += _metrics_table(
             {
                 "search (validation)": summary["search_validation"],

@@ -33,16 +33,16 @@ from pathways_jax.genome import (
     GeneTables,
     PathwayGenome,
 )
+from pathways_jax.spaces.pathway_protocol import CROSSOVER_KINDS, PathwayProtocol
 
 INPUT_KINDS = ("sequence", "image", "vector")
 NUM_PROPOSALS = 16
 # Probabilities of: block gene change, training gene change, insert, remove, swap.
-CROSSOVER_KINDS = ("block", "uniform", "one_point")
 DEFAULT_MUTATION_WEIGHTS = (0.35, 0.35, 0.1, 0.1, 0.1)
 
 
 @dataclasses.dataclass(frozen=True)
-class PathwaySpace:
+class PathwaySpace(PathwayProtocol):
     """Static description of the pathway space for one dataset.
 
     Attributes:

@@ -1,13 +1,13 @@
-"""Training that continues across rounds: the members of population-based training.
+"""The evaluator whose members continue training across rounds: population-based training.
 
-:class:`MemberTrainer` keeps the weights and optimizer state of every member
+:class:`MemberWeights` keeps the weights and optimizer state of every member
 (stacked ``[population, ...]``) between rounds. Each round, child ``i``
 starts from the weights of its parent (the member whose id
 ``plan.parents[i, 0]`` names; fresh weights where it is ``-1``), trains for
-``train.steps`` more steps with its own genes, and is evaluated; its weights
+``steps`` more steps with its own genes, and is evaluated; its weights
 then replace slot ``i``. One compiled program (fixed shapes), like the
 training of every other strategy. The learning-rate schedule spans the whole
-search (``train.steps * rounds``).
+search (``steps * rounds``).
 
 The weights are part of the search's checkpoint (:meth:`carried`), so a
 resumed search continues every member from where it stopped.
@@ -15,12 +15,15 @@ resumed search continues every member from where it stopped.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pathways_jax import genome as genome_lib
 from pathways_jax import parallel
+from pathways_jax.evaluators.fresh_weights import dataset_arrays
+from pathways_jax.evaluators.metrics import training_records
 from pathways_jax.runs import compilations
 from pathways_jax.spaces import pathway_network
 from pathways_jax.training import optimizers, trainer
@@ -29,16 +32,42 @@ from pathways_jax.training import optimizers, trainer
 TRAINING_FIELDS = ("train_loss", "diverged", "num_params", "flops", "reason")
 
 
-class MemberTrainer:
+@dataclasses.dataclass(frozen=True)
+class MemberWeightsSettings:
+    """Static settings of :class:`MemberWeights`.
+
+    Attributes:
+      steps: training steps of one interval (a round).
+      num_rounds: rounds of the search (the schedule spans all of them).
+      population_size: members, every one trained every round.
+      eval_chunk: validation examples evaluated at once.
+      backend: ``'shard_map'`` or ``'pmap'``.
+      vmap_width: candidates vmapped together inside a device.
+    """
+
+    steps: int
+    num_rounds: int
+    population_size: int
+    eval_chunk: int = 500
+    backend: str = "shard_map"
+    vmap_width: int = 1
+
+
+class MemberWeights:
     """Trains the members of a round from the weights their parents ended with."""
 
-    def __init__(self, space, config, mesh, num_rounds: int):
-        self.space = space
-        self.steps = int(config.train.steps)
+    def __init__(self, space, data, settings: MemberWeightsSettings, mesh):
+        self.space, self.data = space, data
+        self.steps = int(settings.steps)
         self.mesh = mesh
-        self.vmap_width = config.parallel.vmap_width
-        size = config.strategy.population_size
-        settings = trainer.TrainSettings(
+        self.vmap_width = settings.vmap_width
+        self.eval_chunk = settings.eval_chunk
+        size = settings.population_size
+        num_rounds = settings.num_rounds
+        self.train_inputs, self.train_targets, self.validation, self.test = dataset_arrays(
+            data, settings.eval_chunk
+        )
+        train_settings = trainer.TrainSettings(
             steps=self.steps, schedule_steps=self.steps * max(num_rounds, 1)
         )
 
@@ -51,10 +80,10 @@ class MemberTrainer:
                 (params, state),
             )
             params, state, step_losses = trainer.continue_training(
-                space, settings, genome, *start, loop_key, train_inputs, train_targets
+                space, train_settings, genome, *start, loop_key, train_inputs, train_targets
             )
             metrics = trainer.training_metrics(
-                space, settings, genome, params, step_losses, eval_sets
+                space, train_settings, genome, params, step_losses, eval_sets
             )
             metrics["num_params"] = pathway_network.count_parameters(space, genome)
             metrics["flops"] = pathway_network.count_flops(space, genome)
@@ -64,7 +93,7 @@ class MemberTrainer:
         self._run = parallel.population_map(
             self.trace_counter,
             mesh=mesh,
-            backend=config.parallel.backend,
+            backend=settings.backend,
             vmap_width=self.vmap_width,
             num_mapped=5,
         )
@@ -108,8 +137,15 @@ class MemberTrainer:
         slots = np.asarray([slot_of.get(int(p), 0) for p in parent_ids])
         return slots, fresh
 
-    def __call__(self, plan, keys, num_real, train_inputs, train_targets, eval_sets, ids=None):
-        """Train every member of ``plan`` for one interval; host metrics ``[P]``."""
+    def admission(self, notes: list[dict]) -> dict:
+        """Every member joins (nothing is stopped early)."""
+        del notes
+        return {}
+
+    def evaluate(self, plan, keys, num_real: int, ids) -> list[dict]:
+        """Train every member of ``plan`` for one interval: history metrics ``[P]``."""
+        train_inputs, train_targets = self.train_inputs, self.train_targets
+        eval_sets = (self.validation,)
         slots, fresh = self.sources(np.asarray(plan.parents)[:, 0])
         take = lambda tree: jax.tree_util.tree_map(lambda leaf: leaf[slots], tree)
         mapped = (plan.trained, take(self.params), take(self.state), jnp.asarray(fresh), keys)
@@ -121,21 +157,24 @@ class MemberTrainer:
         first = lambda tree: jax.tree_util.tree_map(lambda leaf: leaf[:count], tree)
         self.params, self.state = jax.device_get((first(params), first(state)))
         self.births = np.asarray(ids, np.int32)[:count]
-        metrics = jax.device_get(first(metrics))
-        return jax.tree_util.tree_map(np.asarray, metrics)
+        metrics = jax.tree_util.tree_map(np.asarray, jax.device_get(first(metrics)))
+        return training_records(metrics, num_real)
 
-    def final(self, records: list[dict], dataset, eval_chunk: int) -> tuple[dict, dict, dict]:
+    def finalize(self, finalists: list[dict], latest: dict, key) -> tuple[dict, dict, dict]:
         """The best member after the last round, with the weights it trained:
         ``(final metrics, its history record, its parameters)``; evaluated once
-        on the test split."""
+        on the test split. The product of population-based training is the
+        weights it trained: nothing is retrained."""
+        del finalists, key
+        records = [latest[int(member_id)] for member_id in self.births]
         fitness = np.asarray([record["metrics"]["fitness"] for record in records])
         fitness = np.where(np.isfinite(fitness), fitness, -np.inf)
         chosen = int(np.argmax(fitness))
         record = records[chosen]
         slot = int(np.flatnonzero(self.births == record["id"])[0])
-        genome = genome_lib.genome_from_json(record["genome"], self.space.tables.max_depth)
+        genome = self.space.from_json(record["genome"])
         params = jax.tree_util.tree_map(lambda leaf: leaf[slot], self.params)
-        test = trainer.make_eval_set(dataset.x_test, dataset.y_test, eval_chunk)
+        test = self.test
         evaluate = jax.jit(lambda p, e: trainer.evaluate_params(self.space, genome, p, e))
         test_metrics = jax.device_get(evaluate(params, test))
         final = {

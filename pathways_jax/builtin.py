@@ -1,0 +1,166 @@
+"""The built-in components, registered by name (imported by the builder).
+
+Spaces: ``pathway``. Strategies: ``regularized``, ``tournament``,
+``truncation``, ``random``, ``nsga2``, ``pbt``. Evaluators: ``fresh_weights``,
+``member_weights``, ``function``. Each factory reads its own config section
+into the component's settings and checks them; see
+:mod:`pathways_jax.core.registry` for the signatures.
+"""
+
+from __future__ import annotations
+
+from pathways_jax import config as config_lib
+from pathways_jax import evolution, fidelity
+from pathways_jax.core import registry
+from pathways_jax.evaluators.fresh_weights import FreshWeights, FreshWeightsSettings
+from pathways_jax.evaluators.function import FunctionEvaluator
+from pathways_jax.evaluators.member_weights import MemberWeights, MemberWeightsSettings
+from pathways_jax.spaces.pathway import PathwaySpace
+
+
+@registry.register_space("pathway")
+def pathway_space(settings, context) -> PathwaySpace:
+    """The pathway space of ``config.space`` for the config's dataset."""
+    config_lib.check_pathway_space(settings)
+    dataset = context.dataset
+    return PathwaySpace(
+        tables=config_lib.gene_tables(settings),
+        input_kind=dataset.input_kind,
+        input_shape=tuple(dataset.input_shape),
+        task=dataset.task,
+        num_outputs=dataset.num_outputs,
+        mutation_weights=tuple(float(w) for w in settings.mutation_weights),
+    )
+
+
+def _variation(settings) -> dict:
+    return {
+        "crossover_probability": float(settings.crossover_probability),
+        "crossover_kind": settings.crossover_kind,
+    }
+
+
+def _strategy(build):
+    """A factory that reports a strategy's ``ValueError`` as a config error."""
+
+    def factory(settings, space, round_size):
+        try:
+            return build(settings, space, round_size)
+        except ValueError as error:
+            raise config_lib.ConfigError(f"config.strategy: {error}") from None
+
+    factory.__name__ = build.__name__
+    factory.__qualname__ = build.__qualname__
+    return factory
+
+
+@registry.register_strategy("regularized")
+@_strategy
+def regularized(settings, space, round_size):
+    """Aging evolution (Real et al. 2019): the oldest member dies."""
+    return evolution.RegularizedEvolution(
+        space=space,
+        population_size=settings.population_size,
+        round_size=round_size,
+        sample_size=settings.sample_size,
+        aging=True,
+        **_variation(settings),
+    )
+
+
+@registry.register_strategy("tournament")
+@_strategy
+def tournament(settings, space, round_size):
+    """Non-aging tournament selection: the least fit member dies."""
+    return evolution.RegularizedEvolution(
+        space=space,
+        population_size=settings.population_size,
+        round_size=round_size,
+        sample_size=settings.sample_size,
+        aging=False,
+        **_variation(settings),
+    )
+
+
+@registry.register_strategy("truncation")
+@_strategy
+def truncation(settings, space, round_size):
+    """(mu + lambda): the fittest of parents and children survive."""
+    return evolution.TruncationSelection(
+        space=space,
+        population_size=settings.population_size,
+        round_size=round_size,
+        **_variation(settings),
+    )
+
+
+@registry.register_strategy("random")
+@_strategy
+def random(settings, space, round_size):
+    """Random search: every candidate sampled."""
+    return evolution.RandomSearch(
+        space=space, population_size=settings.population_size, round_size=round_size
+    )
+
+
+@registry.register_strategy("nsga2")
+@_strategy
+def nsga2(settings, space, round_size):
+    """NSGA-II over ``strategy.objectives``."""
+    return evolution.NSGA2(
+        space=space,
+        population_size=settings.population_size,
+        round_size=round_size,
+        objective_names=tuple(settings.objectives),
+        **_variation(settings),
+    )
+
+
+@registry.register_strategy("pbt")
+@_strategy
+def pbt(settings, space, round_size):
+    """Population-based training (Jaderberg et al. 2017)."""
+    return evolution.PopulationBasedTraining(
+        space=space, population_size=settings.population_size, round_size=round_size
+    )
+
+
+@registry.register_evaluator("fresh_weights")
+def fresh_weights(config, context) -> FreshWeights:
+    """Every child trained from fresh weights (behind hurdles if configured)."""
+    config_lib.check_training(config)
+    settings = FreshWeightsSettings(
+        steps=int(config.train.steps),
+        final_steps=int(config.final.steps),
+        eval_chunk=int(config.train.eval_chunk),
+        round_size=int(config.parallel.round_size),
+        rung_steps=fidelity.rung_steps(config.fidelity),
+        keep_fraction=float(config.fidelity.keep_fraction),
+        stopped_join_population=bool(config.fidelity.stopped_join_population),
+        backend=config.parallel.backend,
+        vmap_width=int(config.parallel.vmap_width),
+        shape_classes=config.parallel.shape_classes,
+    )
+    return FreshWeights(context.space, context.dataset, settings, context.mesh)
+
+
+@registry.register_evaluator("member_weights")
+def member_weights(config, context) -> MemberWeights:
+    """Members that continue their parents' training (population-based training)."""
+    config_lib.check_training(config)
+    settings = MemberWeightsSettings(
+        steps=int(config.train.steps),
+        num_rounds=context.num_rounds,
+        population_size=int(config.strategy.population_size),
+        eval_chunk=int(config.train.eval_chunk),
+        backend=config.parallel.backend,
+        vmap_width=int(config.parallel.vmap_width),
+    )
+    return MemberWeights(context.space, context.dataset, settings, context.mesh)
+
+
+@registry.register_evaluator("function")
+def function(config, context) -> FunctionEvaluator:
+    """A pure fitness function of the genome (the space's ``fitness`` hook)."""
+    del config
+    return FunctionEvaluator(context.space)
