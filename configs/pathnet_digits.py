@@ -1,18 +1,21 @@
 r"""PathNet on binary tasks of scikit-learn's digits, with salt-and-pepper noise.
 
-    python experiments/pathnet.py --config=configs/pathnet_digits.py --workdir=runs/pathnet_digits
+    python experiments/search.py --config=configs/pathnet_digits.py --workdir=runs/pathnet_digits
 
 Clean digit pairs are learnt in a few rounds, so 20% of the input values are
 replaced by their minimum or maximum, as the paper made binary MNIST harder.
 Paper settings otherwise (see configs/pathnet_mnist1d.py).
 """
 
-from pathways_jax.pathnet.config import default_config
+import os
+
+from pathways_jax.config import load_config_file
 
 
 def get_config():
-    config = default_config()
+    here = os.path.dirname(os.path.abspath(__file__))
+    config = load_config_file(os.path.join(here, "pathnet_mnist1d.py"))
     config.dataset.name = "digits"
-    config.tasks = ((3, 8), (5, 9))
-    config.noise = 0.2
+    config.evaluator.tasks = ((3, 8), (5, 9))
+    config.evaluator.noise = 0.2
     return config

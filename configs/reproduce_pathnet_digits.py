@@ -15,7 +15,7 @@ from pathways_jax.pathnet.reproduction import default_config
 def get_config():
     config = default_config()
     config.dataset.name = "digits"
-    config.noise = 0.5
+    config.evaluator.noise = 0.5
     config.reproduction.pairs = (((3, 8), (5, 9)), ((1, 7), (4, 6)), ((0, 2), (8, 9)))
     config.reproduction.repetitions = 10
     return config

@@ -101,14 +101,22 @@ def main(argv):
         sys.exit(1)
     if not distributed.is_primary():
         return
+    for index, task in enumerate(summary.get("tasks", ())):  # A task sequence.
+        reached = "reached" if task["reached_threshold"] else "did not reach"
+        print(
+            f"Task {index} {tuple(task['pair'])}: {reached} the target fitness in "
+            f"{task['rounds']} rounds; best pathway {task['best_pathway']}; "
+            f"test accuracy {task['test_accuracy']:.4f} ({_WORKDIR.value}/task{index})"
+        )
     final = summary["final"]
     print(f"Best pathway: {summary['best_description']}")
     retrained = "after retraining" if final["retrained_ids"] else "of the best member"
     print(f"Validation {retrained}:", json.dumps(final["validation"], sort_keys=True))
     print("Test (evaluated once):", json.dumps(final["test"], sort_keys=True))
     print(f"Results: {_WORKDIR.value}")
-    if os.path.exists(os.path.join(_WORKDIR.value, "best", "predict.py")):
-        print(f"Exported code: {_WORKDIR.value}/best (model.py, predict.py)")
+    exported = "task*/best" if "tasks" in summary else "best"
+    if "tasks" in summary or os.path.exists(os.path.join(_WORKDIR.value, "best", "predict.py")):
+        print(f"Exported code: {_WORKDIR.value}/{exported} (model.py, predict.py)")
 
 
 if __name__ == "__main__":

@@ -62,6 +62,16 @@ def run_search(
       preemption.SearchInterrupted: SIGTERM/SIGINT or ``stop_after_rounds``
         stopped the search; a checkpoint of the last round was saved.
     """
+    if "tasks" in config.get("evaluator", {}):  # A task sequence (PathNet transfer).
+        from pathways_jax.pathnet.transfer import run_task_sequence
+
+        return run_task_sequence(
+            config,
+            workdir,
+            overwrite=overwrite,
+            stop_after_rounds=stop_after_rounds,
+            command=command,
+        )
     built = experiment_lib.build(config)
     result = loop.run(
         built,

@@ -1,8 +1,10 @@
 """The built-in components, registered by name (imported by the builder).
 
-Spaces: ``pathway``. Strategies: ``regularized``, ``tournament``,
-``truncation``, ``random``, ``nsga2``, ``pbt``. Evaluators: ``fresh_weights``,
-``member_weights``, ``function``. Each factory reads its own config section
+Spaces: ``pathway``, ``pathnet``. Strategies: ``regularized``,
+``tournament``, ``truncation``, ``random``, ``nsga2``, ``pbt``,
+``binary_tournament``. Evaluators: ``fresh_weights``, ``member_weights``,
+``shared_weights``, ``function``. PathNet's three live in
+:mod:`pathways_jax.pathnet.components`. Each factory reads its own config section
 into the component's settings and checks them; see
 :mod:`pathways_jax.core.registry` for the signatures.
 """
@@ -15,6 +17,7 @@ from pathways_jax.core import registry
 from pathways_jax.evaluators.fresh_weights import FreshWeights, FreshWeightsSettings
 from pathways_jax.evaluators.function import FunctionEvaluator
 from pathways_jax.evaluators.member_weights import MemberWeights, MemberWeightsSettings
+from pathways_jax.pathnet import components  # noqa: F401 - registers PathNet's.
 from pathways_jax.spaces.pathway import PathwaySpace
 
 

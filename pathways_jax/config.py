@@ -106,6 +106,8 @@ def default_config() -> ml_collections.ConfigDict:
 
     config.budget = ml_collections.ConfigDict()
     config.budget.evaluations = 64  # Candidates trained, the initial population included.
+    # Stop after the round in which a candidate's fitness reaches this (inf: never).
+    config.budget.target_fitness = float("inf")
 
     config.train = ml_collections.ConfigDict()
     config.train.steps = 500  # Optimisation steps per candidate during the search.
@@ -221,6 +223,13 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "strategy.latency_table",
         strategy.latency_table,
         "'' or the path of an existing latency.json",
+    )
+    target = config.budget.get("target_fitness", float("inf"))
+    _require(
+        isinstance(target, int | float) and not isinstance(target, bool),
+        "budget.target_fitness",
+        target,
+        "a number (inf: spend the whole budget)",
     )
     _require(
         isinstance(config.budget.evaluations, int) and config.budget.evaluations >= 1,

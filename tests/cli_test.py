@@ -125,6 +125,9 @@ BAD_INPUTS = {
     "too_many_devices": _overrides("--config.parallel.num_devices=64"),
     "missing_latency_table": _overrides("--config.strategy.latency_table=no_such_table.json"),
     "latency_table_not_a_table": _bad_latency_table,
+    "negative_training_steps": _overrides("--config.train.steps=-1"),
+    "unknown_space_name": _overrides("--config.space.name=bitstrng"),
+    "space_module_missing": _overrides("--config.space.module=no_such_dir/my_space.py"),
     "pbt_round_not_the_population": _overrides("--config.strategy.name=pbt"),
     "pbt_with_equivalence_cache": _overrides(
         "--config.strategy.name=pbt",

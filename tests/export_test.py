@@ -109,6 +109,44 @@ def test_export_command_reproduces_the_best_and_exports_other_ranks(finished_run
     assert (tmp_path / "second" / "model.py").exists()
 
 
+def test_rank_export_on_one_device_gives_the_weights_of_a_two_device_search(tmp_path):
+    """The search retrains its finalists in the same one-candidate program on
+    any layout, so a later export on another device count reproduces ``best/``."""
+    workdir = tmp_path / "run"
+    search = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(REPO, "experiments", "search.py"),
+            f"--config={VECTOR_CONFIG}",
+            f"--workdir={workdir}",
+            "--config.budget.evaluations=8",
+            "--config.progress.report=False",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ, PYTHONPATH=REPO, JAX_NUM_CPU_DEVICES="2"),
+    )
+    assert search.returncode == 0, search.stderr[-3000:]
+    command = [sys.executable, os.path.join(REPO, "experiments", "export.py")]
+    exported = subprocess.run(
+        [
+            *command,
+            f"--workdir={workdir}",
+            "--rank=1",
+            "--format=flax",
+            f"--out={tmp_path / 'one'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ, PYTHONPATH=REPO, JAX_NUM_CPU_DEVICES="1"),
+    )
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    searched = (workdir / "best" / "params.msgpack").read_bytes()
+    assert (tmp_path / "one" / "params.msgpack").read_bytes() == searched
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [

@@ -1,10 +1,11 @@
 """PathNet: the modular space, shared-weight training, tournaments, transfer, export."""
 
+import dataclasses
 import importlib.util
-import json
 import os
 import subprocess
 import sys
+import time
 import types
 
 import jax
@@ -12,36 +13,44 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pathways_jax import data
+from pathways_jax import api, data
 from pathways_jax.codegen import pathnet_source, weights
-from pathways_jax.pathnet import config as config_lib
-from pathways_jax.pathnet import reproduction, run, training
+from pathways_jax.config import ConfigError, load_config_file
+from pathways_jax.core import experiment
+from pathways_jax.evolution.binary_tournament import BinaryTournament
+from pathways_jax.pathnet import components, reproduction, training
 from pathways_jax.pathnet.tasks import binary_task
+from pathways_jax.runs import records
 from pathways_jax.spaces.pathnet import PathNetSpace
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HAS_TORCH = importlib.util.find_spec("torch") is not None
+DIGITS_CONFIG = os.path.join(ROOT, "configs", "pathnet_digits.py")
 
-# One small PathNet whose compiled round programs every test shares.
-SETTINGS = training.RoundSettings(
-    population_size=8, tournaments_per_round=2, steps_per_round=4, batch_size=4
-)
+# One small PathNet whose compiled programs every test shares.
+SETTINGS = training.RoundSettings(steps_per_round=4, batch_size=4)
+TINY = {
+    "space.num_layers": 2,
+    "space.num_modules": 4,
+    "space.max_active": 2,
+    "space.units": 6,
+    "strategy.population_size": 8,
+    "parallel.round_size": 4,  # Two tournaments per round.
+    "evaluator.steps_per_round": SETTINGS.steps_per_round,
+    "evaluator.batch_size": SETTINGS.batch_size,
+}
 
 
 def tiny_config():
     config = reproduction.default_config()
     config.dataset.name = "digits"
-    config.tasks = ((3, 8), (5, 9))
-    config.space.num_layers = 2
-    config.space.num_modules = 4
-    config.space.max_active = 2
-    config.space.units = 6
-    config.evolution.population_size = SETTINGS.population_size
-    config.evolution.tournaments_per_round = SETTINGS.tournaments_per_round
-    config.train.steps_per_round = SETTINGS.steps_per_round
-    config.train.batch_size = SETTINGS.batch_size
-    config.stop.threshold = 0.9
-    config.stop.max_rounds = 6
+    config.evaluator.tasks = ((3, 8), (5, 9))
+    for dotted, value in TINY.items():
+        section, key = dotted.split(".")
+        config[section][key] = value
+    config.budget.target_fitness = 0.9
+    config.budget.evaluations = 6 * 4  # At most 6 rounds per task.
+    config.checkpoint.every_rounds = 2
     config.reproduction.pairs = (((3, 8), (5, 9)),)
     config.reproduction.repetitions = 2
     config.reproduction.bootstrap_samples = 200
@@ -57,7 +66,7 @@ def digits():
 
 @pytest.fixture(scope="module")
 def space(digits):
-    return config_lib.build_space(tiny_config(), digits.input_shape)
+    return experiment.build_space(tiny_config(), digits)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +127,7 @@ def test_resample_mutation_changes_exactly_one_gene():
 def test_shared_modules_change_only_where_a_pathway_used_them(space, tasks):
     # Pathway 0 uses modules 0, 1 | 2, 3 and pathway 1 uses 0 | 1, 3; Adam, so
     # that a module with momentum from an earlier step would move if not masked.
-    settings = training.RoundSettings(**{**SETTINGS.__dict__, "optimizer": "adam"})
+    settings = dataclasses.replace(SETTINGS, optimizer="adam")
     params = space.init_params(jax.random.key(0))
     opt_state = training.make_optimizer(settings).init(params)
     trainable = jnp.ones((2, 4), bool)
@@ -151,9 +160,7 @@ def test_gradients_of_a_module_are_averaged_over_its_users(space, tasks):
     trainable = jnp.ones((2, 4), bool)
     moved = {}
     for combine in ("mean", "sum"):
-        settings = training.RoundSettings(
-            **{**SETTINGS.__dict__, "steps_per_round": 1, "gradient_combine": combine}
-        )
+        settings = dataclasses.replace(SETTINGS, steps_per_round=1, gradient_combine=combine)
         opt_state = training.make_optimizer(settings).init(params)
         # Minibatches are drawn per pathway; give both pathways the same rows.
         task = tasks[0].replace(num_train=jnp.asarray(1, jnp.int32))
@@ -167,52 +174,58 @@ def test_gradients_of_a_module_are_averaged_over_its_users(space, tasks):
     np.testing.assert_allclose(moved["sum", 2], 2 * moved["sum", 1], rtol=1e-5, atol=1e-7)
 
 
-def test_the_tournament_overwrites_the_loser_with_a_mutated_winner(digits, tasks):
+def test_the_tournament_overwrites_the_loser_with_a_mutated_winner(digits):
     space = PathNetSpace(digits.input_shape, 2, 2, 4, 2, units=6, mutation="resample")
-    state = training.init_state(space, SETTINGS, jax.random.key(0))
+    strategy = BinaryTournament(space, population_size=8, round_size=4)
+    state = strategy.init(jax.random.key(0))
     before = np.asarray(state.population)
-    state, metrics = training.evolve_round(space, SETTINGS, state, tasks[0])
+    slots = np.asarray(strategy.slots(state))
+    children, parents = strategy.ask(jax.random.key(1), state)
+    assert len(set(slots)) == 4 and np.array_equal(np.asarray(children), before[slots])
+    assert np.asarray(parents)[:, 0].tolist() == [-1] * 4  # Never evaluated yet.
+    fitness = jnp.asarray([0.5, 0.7, 0.9, 0.9])
+    state = strategy.tell(state, children, fitness, 4)
     after = np.asarray(state.population)
-    contestants = np.asarray(metrics["contestants"])
-    fitness = np.asarray(metrics["fitness"])
-    winners, losers = np.asarray(metrics["winners"]), np.asarray(metrics["losers"])
-    assert len(set(contestants.ravel())) == 4  # Disjoint pairs.
-    for pair in range(2):
-        a, b = contestants[pair]
-        won = a if fitness[pair, 0] >= fitness[pair, 1] else b
-        assert winners[pair] == won and losers[pair] == (b if won == a else a)
+    for pair, (won, lost) in enumerate(((slots[1], slots[0]), (slots[2], slots[3]))):
         assert np.array_equal(after[won], before[won])
         # The loser now holds the winner's genome with one gene resampled.
-        assert np.sum(after[losers[pair]] != before[won]) == 1
-    untouched = np.setdiff1d(np.arange(8), losers)
+        assert np.sum(after[lost] != before[won]) == 1
+        # Its birth is the winner's record (the record its genome continues).
+        assert int(state.birth[lost]) == int(state.birth[won]) and int(state.birth[won]) >= 0
+        del pair
+    untouched = np.setdiff1d(np.arange(8), slots)
     assert np.array_equal(after[untouched], before[untouched])
-    assert int(state.round) == 1
+    assert int(state.num_rounds) == 1
+    # The next round draws other pairs; the ties went to the first of a pair.
+    assert not np.array_equal(np.asarray(strategy.slots(state)), slots)
 
 
-def test_frozen_modules_are_bit_identical_after_task_b(space, tasks):
-    state = training.init_state(space, SETTINGS, jax.random.key(0))
-    outcome_a = run.evolve_task(space, SETTINGS, state, tasks[0], threshold=1.0, max_rounds=3)
-    best = jnp.asarray(outcome_a.best_genome)
-    state_b = training.transfer_state(space, SETTINGS, outcome_a.state, best, jax.random.key(5))
-    frozen = np.asarray(space.active_modules(best))
-    assert np.array_equal(~np.asarray(state_b.trainable), frozen)
+def test_frozen_modules_are_bit_identical_after_task_b(digits):
+    config = tiny_config()
+    config.budget.target_fitness = 2.0  # Never reached: every round of the budget runs.
+    runs = reproduction.Experiment(config, digits)
+    outcome_a = runs.evolve(runs.evolving, runs.weights(0), (3, 8), seed=0)
+    assert outcome_a.rounds == 6 and not outcome_a.reached
+    weights_b = runs.transferred(outcome_a, outcome_a.best_genome, seed=5)
+    frozen = np.asarray(runs.space.active_modules(jnp.asarray(outcome_a.best_genome)))
+    assert np.array_equal(~np.asarray(weights_b["trainable"]), frozen)
     # Frozen modules keep task A's weights; every other module is re-initialised.
     for layer in range(2):
         for module in range(4):
-            same = _module(state_b.params, layer, module) == _module(
-                outcome_a.state.params, layer, module
+            same = _module(weights_b["params"], layer, module) == _module(
+                outcome_a.weights["params"], layer, module
             )
             assert same == bool(frozen[layer, module])
-    outcome_b = run.evolve_task(space, SETTINGS, state_b, tasks[1], threshold=1.0, max_rounds=4)
+    outcome_b = runs.evolve(runs.evolving, weights_b, (5, 9), seed=1)
     trained_others = False
     for layer in range(2):
         for module in np.flatnonzero(frozen[layer]):
-            assert _module(outcome_b.state.params, layer, module) == _module(
-                outcome_a.state.params, layer, module
+            assert _module(outcome_b.weights["params"], layer, module) == _module(
+                outcome_a.weights["params"], layer, module
             )
         for module in np.flatnonzero(~frozen[layer]):
-            changed = _module(outcome_b.state.params, layer, module) != _module(
-                state_b.params, layer, module
+            changed = _module(outcome_b.weights["params"], layer, module) != _module(
+                weights_b["params"], layer, module
             )
             trained_others |= changed
     assert trained_others  # Task B did train the modules that are not frozen.
@@ -270,18 +283,19 @@ def test_invalid_genome_and_target_are_refused(space):
         pathnet_source.pathway_source(space, np.array([[0, 1], [2, 1]]), "jax")
 
 
-def test_run_tasks_is_reproducible_and_exports_runnable_code(tmp_path):
+def test_task_sequence_is_reproducible_and_exports_runnable_code(tmp_path):
     config = tiny_config()
-    first = run.run_tasks(config, str(tmp_path / "a"))
-    second = run.run_tasks(config, str(tmp_path / "b"))
+    first = api.run_search(config, str(tmp_path / "a"))
+    second = api.run_search(config, str(tmp_path / "b"))
     for summary in (first, second):
         for task in summary["tasks"]:
             task.pop("wall_seconds")
     assert first == second
-    history = (tmp_path / "a" / run.HISTORY_FILE).read_bytes()
-    assert history == (tmp_path / "b" / run.HISTORY_FILE).read_bytes()
-    lines = [json.loads(line) for line in history.decode().splitlines()]
-    assert {line["task"] for line in lines} == {0, 1}
+    for index in (0, 1):
+        name = f"task{index}/history.jsonl"
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+        for written in ("report.md", "plots/fitness_per_round.png", "best/model.py"):
+            assert (tmp_path / "a" / f"task{index}" / written).exists(), written
     frozen = np.asarray(first["tasks"][1]["frozen_modules"], bool)
     best_a = np.asarray(first["tasks"][0]["best_genome"])
     assert frozen.sum() >= 1 and all(
@@ -289,7 +303,7 @@ def test_run_tasks_is_reproducible_and_exports_runnable_code(tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "predict.py", "--data=test_split.npz"],
-        cwd=tmp_path / "a" / "task1",
+        cwd=tmp_path / "a" / "task1" / "best",
         capture_output=True,
         text=True,
         timeout=120,
@@ -297,6 +311,56 @@ def test_run_tasks_is_reproducible_and_exports_runnable_code(tmp_path):
     assert result.returncode == 0, result.stderr
     accuracy = float(result.stdout.split("accuracy: ")[1].split()[0])
     assert accuracy == pytest.approx(first["tasks"][1]["test_accuracy"], abs=1e-4)
+
+
+def _search_command(workdir, *overrides):
+    tiny = [f"--config.{key}={value}" for key, value in TINY.items()]
+    return [
+        sys.executable,
+        os.path.join(ROOT, "experiments", "search.py"),
+        f"--config={DIGITS_CONFIG}",
+        f"--workdir={workdir}",
+        *tiny,
+        *overrides,
+    ]
+
+
+def test_pathnet_through_the_search_command_resumes_after_sigkill(tmp_path):
+    """Two tasks of 120 rounds of 4 pathways (the target is out of reach); killed with
+    SIGKILL during task 1, the same command resumes to the histories of an
+    uninterrupted run."""
+    overrides = [
+        "--config.budget.evaluations=480",
+        "--config.budget.target_fitness=2.0",
+        "--config.checkpoint.every_rounds=10",
+        "--config.progress.report=False",
+    ]
+    reference = tmp_path / "reference"
+    done = subprocess.run(
+        _search_command(reference, *overrides), capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Task 1 (5, 9): did not reach the target fitness in 120 rounds" in done.stdout
+    workdir = tmp_path / "killed"
+    process = subprocess.Popen(
+        _search_command(workdir, *overrides), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    metrics = workdir / "task1" / "metrics.jsonl"
+    deadline = time.monotonic() + 300
+    while not (metrics.exists() and len(metrics.read_text().splitlines()) >= 25):
+        assert process.poll() is None, process.stderr.read().decode()[-3000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    process.kill()
+    process.wait()
+    resumed = subprocess.run(
+        _search_command(workdir, *overrides), capture_output=True, text=True, timeout=600
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    for name in ("task0/history.jsonl", "task1/history.jsonl", "task1/best/genome.json"):
+        assert (workdir / name).read_bytes() == (reference / name).read_bytes(), name
+    lines = records.read_json_lines(str(workdir / "task1" / "history.jsonl"))
+    assert [line["id"] for line in lines] == list(range(480))
 
 
 def test_reproduction_writes_its_report_and_resumes(tmp_path):
@@ -330,8 +394,10 @@ def test_ratio_interval_brackets_the_ratio():
 BAD_CONFIGS = {
     "module_kind": ("--config.space.module_kind=lstm", "config.space.module_kind='lstm'"),
     "max_active": ("--config.space.max_active=11", "config.space.max_active=11"),
-    "tasks": ("--config.tasks=((2, 12), (4, 9))", "config.tasks[0]=(2, 12)"),
-    "threshold": ("--config.stop.threshold=1.5", "config.stop.threshold=1.5"),
+    "tasks": ("--config.evaluator.tasks=((2, 12), (4, 9))", "config.evaluator.tasks[0]=(2, 12)"),
+    "steps": ("--config.evaluator.steps_per_round=0", "config.evaluator.steps_per_round=0"),
+    "round": ("--config.parallel.round_size=3", "round_size must be an even number"),
+    "cache": ("--config.strategy.equivalence_cache=True", "config.strategy.equivalence_cache"),
 }
 
 
@@ -341,7 +407,7 @@ def test_bad_pathnet_config_is_one_line(case, tmp_path):
     result = subprocess.run(
         [
             sys.executable,
-            os.path.join(ROOT, "experiments", "pathnet.py"),
+            os.path.join(ROOT, "experiments", "search.py"),
             f"--config={os.path.join(ROOT, 'configs', 'pathnet_mnist1d.py')}",
             f"--workdir={tmp_path / 'run'}",
             override,
@@ -368,20 +434,16 @@ def test_bad_pathnet_config_is_one_line(case, tmp_path):
     ],
 )
 def test_pathnet_configs_pass_their_checks(name):
-    from pathways_jax.config import load_config_file
-
     config = load_config_file(os.path.join(ROOT, "configs", f"{name}.py"))
     if name.startswith("reproduce"):
         reproduction.check_reproduction(config)
     else:
-        config_lib.check_config(config)
-    config_lib.build_space(config, (40, 1))
+        components.check_evaluator(config)
+    experiment.build_space(config, types.SimpleNamespace(input_shape=(40, 1)))
 
 
 def test_conv_modules_on_vector_inputs_name_the_config_key():
-    from pathways_jax.config import ConfigError
-
     config = tiny_config()
     config.space.module_kind = "conv"
     with pytest.raises(ConfigError, match=r"^config\.space\.module_kind='conv'"):
-        config_lib.build_space(config, (64,))
+        experiment.build_space(config, types.SimpleNamespace(input_shape=(64,)))

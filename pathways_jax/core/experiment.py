@@ -44,6 +44,7 @@ def loop_settings(config) -> LoopSettings:
         progress_bar=bool(config.progress.bar),
         log_every_seconds=float(config.progress.log_every_seconds),
         report=bool(config.progress.report),
+        target_fitness=float(config.budget.get("target_fitness", float("inf"))),
     )
 
 

@@ -39,6 +39,8 @@ class LoopSettings:
       progress_bar: a progress bar on an interactive terminal.
       log_every_seconds: progress log interval otherwise.
       report: plots and ``report.md`` at the end.
+      target_fitness: stop after the round in which a candidate's fitness
+        reaches this (``inf``: spend the whole budget).
     """
 
     seed: int = 0
@@ -50,6 +52,7 @@ class LoopSettings:
     progress_bar: bool = True
     log_every_seconds: float = 10.0
     report: bool = True
+    target_fitness: float = float("inf")
 
     @property
     def num_rounds(self) -> int:
@@ -67,6 +70,8 @@ class Experiment:
       run_config: the JSON-able config a workdir records (resumes compare it).
       divergence_hint: how every candidate failed and what to try, after
         "every one of the N candidates" (the space's ``divergence_hint``).
+      initial_state: a strategy state to start from instead of
+        ``strategy.init`` (e.g. a population chosen by hand).
     """
 
     space: object
@@ -76,6 +81,7 @@ class Experiment:
     settings: LoopSettings = LoopSettings()
     run_config: dict = dataclasses.field(default_factory=dict)
     divergence_hint: str = ""
+    initial_state: object = None
 
 
 @dataclasses.dataclass
@@ -109,6 +115,19 @@ def candidate_keys(base_key, ids: np.ndarray):
     return jax.vmap(lambda i: jax.random.fold_in(base_key, i))(jnp.asarray(ids, jnp.uint32))
 
 
+def _finished(files: RunFiles, state, evaluator) -> SearchResult:
+    """The result of a run that had finished: its summary and history, and
+    the evaluator restored to its last checkpoint (what a next task starts from)."""
+    summary = files.finished_summary
+    restored = files.restore((state, evaluator.carried()))
+    history = []
+    if restored is not None:
+        (_, carried), _, history = restored
+        evaluator.restore(carried)
+    best = next((r for r in history if r["id"] == summary["best_id"]), None)
+    return SearchResult(summary, best, summary["final"], None, history)
+
+
 def _call(items, method: str, *args):
     for item in items:
         if hasattr(item, method):
@@ -136,13 +155,14 @@ def run(
     space, strategy, evaluator = experiment.space, experiment.strategy, experiment.evaluator
     settings, round_stages = experiment.settings, tuple(experiment.stages)
     files = RunFiles(workdir, experiment.run_config, settings.checkpoint_keep, overwrite)
+    strategy_key, train_key, final_key = search_keys(settings.seed)
+    state = experiment.initial_state
+    state = strategy.init(strategy_key) if state is None else state
     if files.finished_summary is not None:
         logging.info("The run in %s is complete; its summary is in summary.json", workdir)
-        return SearchResult(files.finished_summary, None, None, None, [])
+        return _finished(files, state, evaluator)
     compilations.backend_compilations()
     session_start = time.perf_counter()
-    strategy_key, train_key, final_key = search_keys(settings.seed)
-    state = strategy.init(strategy_key)
     log = RoundLog(settings.top_k)
     progress = {"rounds": 0, "elapsed_seconds": 0.0, "data_seed": settings.seed}
     kept: list[dict] = []
@@ -176,9 +196,13 @@ def run(
         log_every_seconds=settings.log_every_seconds,
     )
     history = list(kept)
+    rounds_done = progress["rounds"]
+    reached = lambda: log.best_fitness >= settings.target_fitness
     try:
         with preemption.StopSignals() as stop:
             for round_index in range(progress["rounds"], num_rounds):
+                if reached():  # Resumed after the round that reached the target.
+                    break
                 round_start = time.perf_counter()
                 ask_key = jax.random.fold_in(strategy_key, round_index)
                 num_real = min(settings.round_size, budget - log.evaluated)
@@ -222,8 +246,11 @@ def run(
                     rounds_done % settings.checkpoint_every == 0
                     or rounds_done == num_rounds
                     or stopping
+                    or reached()
                 ):
                     save_checkpoint(rounds_done)
+                if reached():
+                    break
                 if stopping and rounds_done < num_rounds:
                     cause = preemption.signal_name(stop.requested)
                     where = f"in {workdir}: run the same command again to resume"
@@ -241,8 +268,10 @@ def run(
         raise RuntimeError(f"every one of the {log.evaluated} candidates {failure}")
     final, chosen, params = evaluator.finalize(log.finalist_records(), log.latest, final_key)
     summary = finish.finish(
-        experiment, files, log, final, chosen, params, num_rounds, elapsed(), command
+        experiment, files, log, final, chosen, params, rounds_done, elapsed(), command
     )
+    if np.isfinite(settings.target_fitness):
+        summary["reached_target"] = bool(reached())
     _call(round_stages, "finish", workdir if files.writes else None, summary)
     finish.write_summary(files, summary, settings.report)
     distributed.wait_for_all()

@@ -84,11 +84,11 @@ def import_module(module: str, key: str) -> None:
     """Import a user's module that registers components: a module name on
     ``sys.path`` (``'my_package.my_space'``) or the path of a ``.py`` file.
     ``key`` names the config key that asked for it, for the error."""
+    if module.endswith(".py") and not os.path.isfile(os.path.expanduser(module)):
+        raise RegistryError(f"config.{key}={module!r} cannot be imported: no such file")
     try:
         if module.endswith(".py"):
             path = os.path.abspath(os.path.expanduser(module))
-            if not os.path.isfile(path):
-                raise FileNotFoundError(f"no such file {path}")
             name = "pathways_jax_user_" + os.path.splitext(os.path.basename(path))[0]
             spec = importlib.util.spec_from_file_location(name, path)
             loaded = importlib.util.module_from_spec(spec)

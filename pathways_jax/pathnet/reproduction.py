@@ -20,7 +20,11 @@ network trained every round gains over a population of pathways that share
 the training.
 
 Every setting trains the same number of pathways per round on the same
-minibatch sizes, so rounds (and wall seconds) to the threshold compare.
+minibatch sizes, so rounds (and wall seconds) to the threshold compare. Each
+task of each setting is one in-memory search of the shared loop (the
+``binary_tournament`` strategy, the ``shared_weights`` evaluator, the config's
+target fitness); the fixed-pathway settings use the strategy with
+``evolve=False`` from a population of that one pathway.
 Repetition ``r`` uses seed ``config.seed + r``; its results are appended to
 ``repetitions.jsonl`` in the workdir as soon as they exist, so a stopped run
 resumes where it stopped.
@@ -28,7 +32,7 @@ resumes where it stopped.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
 
 import jax
@@ -36,19 +40,28 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from pathways_jax.pathnet import config as config_lib
-from pathways_jax.pathnet import training
-from pathways_jax.pathnet.run import evolve_task
-from pathways_jax.pathnet.tasks import TaskData, binary_task, check_pair
+from pathways_jax.config import ConfigError
+from pathways_jax.core import experiment as experiment_lib
+from pathways_jax.core import loop
+from pathways_jax.evaluators.shared_weights import SharedWeights
+from pathways_jax.evolution.binary_tournament import BinaryTournament
+from pathways_jax.pathnet import components, training
+from pathways_jax.pathnet.reproduction_report import (  # noqa: F401 - the report's API.
+    SETTINGS,
+    plot,
+    ratio_interval,
+    summarize,
+    write_report,
+)
+from pathways_jax.pathnet.tasks import BinaryTask, check_pair
 from pathways_jax.runs import records as run_records
 
-SETTINGS = ("scratch", "transfer", "transfer_unfrozen", "fixed_scratch", "finetune")
 REPETITIONS_FILE = "repetitions.jsonl"
 
 
 def default_config() -> ml_collections.ConfigDict:
     """A PathNet config with a ``reproduction`` group: pairs and repetitions."""
-    config = config_lib.default_config()
+    config = components.pathnet_config()
     config.reproduction = ml_collections.ConfigDict()
     config.reproduction.pairs = (((2, 7), (4, 9)), ((0, 6), (3, 5)), ((1, 8), (2, 3)))
     config.reproduction.repetitions = 10
@@ -57,10 +70,11 @@ def default_config() -> ml_collections.ConfigDict:
 
 
 def check_reproduction(config: ml_collections.ConfigDict) -> None:
-    """``check_config`` plus the reproduction keys (one-line ``ConfigError``)."""
-    from pathways_jax.config import ConfigError
+    """The search config's checks plus the reproduction keys (one-line ``ConfigError``)."""
+    from pathways_jax import config as config_lib
 
     config_lib.check_config(config)
+    components.check_evaluator(config)
     if "reproduction" not in config:
         raise ConfigError("config.reproduction is missing (expected pairs and repetitions)")
     reproduction = config.reproduction
@@ -86,116 +100,131 @@ def fixed_pathway(space) -> jnp.ndarray:
     return jnp.tile(jnp.arange(space.max_active, dtype=jnp.int32), (space.num_layers, 1))
 
 
+@dataclasses.dataclass
+class TaskOutcome:
+    """One task of one setting: rounds to the target, whether it was reached,
+    wall seconds, the chosen pathway's test accuracy, and the final weights."""
+
+    rounds: int
+    reached: bool
+    wall_seconds: float
+    test_accuracy: float
+    best_genome: np.ndarray
+    weights: dict
+
+
 class Experiment:
-    """Runs repetitions of the three settings on one dataset (one compiled
-    program per setting kind, shared by every pair and repetition)."""
+    """Runs repetitions of the settings on one dataset (one compiled program per
+    program kind, shared by every pair, setting and repetition)."""
 
     def __init__(self, config: ml_collections.ConfigDict, dataset):
         self.config = config
         self.dataset = dataset
-        self.space = config_lib.build_space(config, dataset.input_shape)
-        self.evolving = config_lib.round_settings(config)
-        self.fixed = config_lib.round_settings(config, evolve=False)
-        self._tasks: dict[tuple[int, int], TaskData] = {}
+        self.space = experiment_lib.build_space(config, dataset)
+        self.round_settings = components.round_settings(config.evaluator)
+        size, round_size = config.strategy.population_size, config.parallel.round_size
+        self.evolving = BinaryTournament(self.space, size, round_size)
+        self.fixed = BinaryTournament(self.space, size, round_size, evolve=False)
+        self._tasks: dict[tuple[int, int], BinaryTask] = {}
 
-    def task(self, pair) -> TaskData:
+    def task(self, pair) -> BinaryTask:
         pair = tuple(int(c) for c in pair)
         if pair not in self._tasks:
-            self._tasks[pair] = binary_task(
-                self.dataset, pair, noise=self.config.noise, seed=self.config.seed
+            self._tasks[pair] = components.task_of(
+                _with_tasks(self.config, (pair,)), self.dataset, 0
             )
         return self._tasks[pair]
 
-    def warm_up(self, pair) -> None:
-        """Compiles the round programs, so that wall seconds exclude compilation."""
-        for settings in (self.evolving, self.fixed):
-            state = training.init_state(self.space, settings, jax.random.key(0))
-            jax.block_until_ready(
-                training.evolve_round(self.space, settings, state, self.task(pair))
-            )
+    def weights(self, seed: int) -> dict:
+        return training.initial_weights(self.space, self.round_settings, jax.random.key(seed))
 
-    def _evolve(self, settings, state, pair):
-        return evolve_task(
-            self.space,
-            settings,
-            state,
-            self.task(pair),
-            threshold=self.config.stop.threshold,
-            max_rounds=self.config.stop.max_rounds,
-            keep_records=False,
+    def evolve(self, strategy, weights: dict, pair, seed: int, population=None) -> TaskOutcome:
+        """One task learnt by the shared loop (in memory) until the target fitness."""
+        evaluator = SharedWeights(self.space, self.task(pair), self.round_settings, None, weights)
+        config = self.config
+        settings = loop.LoopSettings(
+            seed=seed,
+            evaluations=config.budget.evaluations,
+            round_size=config.parallel.round_size,
+            top_k=config.final.top_k,
+            progress_bar=False,
+            log_every_seconds=float("inf"),
+            report=False,
+            target_fitness=config.budget.target_fitness,
+        )
+        initial = None
+        if population is not None:
+            initial = strategy.init(jax.random.key(seed))
+            initial = initial.replace(
+                population=jnp.broadcast_to(population, initial.population.shape)
+            )
+        result = loop.run(
+            loop.Experiment(
+                self.space, strategy, evaluator, settings=settings, initial_state=initial
+            ),
+            None,
+        )
+        return TaskOutcome(
+            rounds=result.summary["rounds"],
+            reached=result.summary["reached_target"],
+            wall_seconds=result.summary["wall_seconds"],
+            test_accuracy=result.final["test"]["accuracy"],
+            best_genome=np.asarray(self.space.from_json(result.best["genome"])),
+            weights=evaluator.carried(),
         )
 
-    def _fixed_state(self, key) -> training.PathNetState:
-        state = training.init_state(self.space, self.fixed, key)
-        population = jnp.broadcast_to(fixed_pathway(self.space), state.population.shape)
-        return state.replace(population=population)
+    def warm_up(self, pair) -> None:
+        """Compiles the programs, so that wall seconds exclude compilation."""
+        for strategy in (self.evolving, self.fixed):
+            self.evolve(strategy, self.weights(0), pair, seed=0)
+
+    def transferred(self, outcome: TaskOutcome, genome, seed: int, **options) -> dict:
+        key = jax.random.key(seed)
+        return training.transferred_weights(
+            self.space, self.round_settings, outcome.weights, genome, key, **options
+        )
 
     def repetition(self, pair_a, pair_b, seed: int) -> dict:
         """Rounds, wall seconds and accuracy on B for each setting, one seed."""
-        space = self.space
-        keys = dict(
-            zip(SETTINGS, jax.random.split(jax.random.key(seed), len(SETTINGS)), strict=True)
-        )
+        base = 100 * seed  # Seeds of the searches and weights of this repetition.
+        unfrozen = {"freeze": False, "reinitialise": False}
+        fixed = fixed_pathway(self.space)
         results = {}
-
-        outcome_b = self._evolve(
-            self.evolving, training.init_state(space, self.evolving, keys["scratch"]), pair_b
+        results["scratch"] = (None, self.evolve(self.evolving, self.weights(base), pair_b, base))
+        on_a = self.evolve(self.evolving, self.weights(base + 1), pair_a, base + 1)
+        transfer = self.transferred(on_a, on_a.best_genome, base + 2)
+        results["transfer"] = (on_a, self.evolve(self.evolving, transfer, pair_b, base + 3))
+        transfer = self.transferred(on_a, on_a.best_genome, base + 2, **unfrozen)
+        results["transfer_unfrozen"] = (
+            on_a,
+            self.evolve(self.evolving, transfer, pair_b, base + 3),
         )
-        results["scratch"] = (None, outcome_b)
-
-        first, second = jax.random.split(keys["transfer"])
-        outcome_a = self._evolve(
-            self.evolving, training.init_state(space, self.evolving, first), pair_a
+        results["fixed_scratch"] = (
+            None,
+            self.evolve(self.fixed, self.weights(base + 4), pair_b, base + 4, fixed),
         )
-        state = training.transfer_state(
-            space, self.evolving, outcome_a.state, jnp.asarray(outcome_a.best_genome), second
-        )
-        results["transfer"] = (outcome_a, self._evolve(self.evolving, state, pair_b))
-        state = training.transfer_state(
-            space,
-            self.evolving,
-            outcome_a.state,
-            jnp.asarray(outcome_a.best_genome),
-            second,
-            freeze=False,
-            reinitialise=False,
-        )
-        results["transfer_unfrozen"] = (outcome_a, self._evolve(self.evolving, state, pair_b))
-
-        outcome_b = self._evolve(self.fixed, self._fixed_state(keys["fixed_scratch"]), pair_b)
-        results["fixed_scratch"] = (None, outcome_b)
-
-        first, second = jax.random.split(keys["finetune"])
-        outcome_a = self._evolve(self.fixed, self._fixed_state(first), pair_a)
-        state = training.transfer_state(
-            space,
-            self.fixed,
-            outcome_a.state,
-            fixed_pathway(space),
-            second,
-            freeze=False,
-            reinitialise=False,
-            population=outcome_a.state.population,
-        )
-        results["finetune"] = (outcome_a, self._evolve(self.fixed, state, pair_b))
+        on_a = self.evolve(self.fixed, self.weights(base + 5), pair_a, base + 5, fixed)
+        finetune = self.transferred(on_a, fixed, base + 6, **unfrozen)
+        results["finetune"] = (on_a, self.evolve(self.fixed, finetune, pair_b, base + 7, fixed))
 
         record = {"pair_a": list(pair_a), "pair_b": list(pair_b), "seed": seed}
-        for setting, (on_a, on_b) in results.items():
-            accuracy = training.evaluate_pathways(
-                space,
-                on_b.state.params,
-                jnp.asarray(on_b.best_genome)[None],
-                self.task(pair_b),
-            )
+        for setting, (first, on_b) in results.items():
             record[setting] = {
                 "rounds": on_b.rounds,
                 "reached": on_b.reached,
                 "wall_seconds": round(on_b.wall_seconds, 4),
-                "test_accuracy": float(accuracy["test_accuracy"][0]),
-                "rounds_on_a": None if on_a is None else on_a.rounds,
-                "reached_on_a": None if on_a is None else on_a.reached,
+                "test_accuracy": on_b.test_accuracy,
+                "rounds_on_a": None if first is None else first.rounds,
+                "reached_on_a": None if first is None else first.reached,
             }
         return record
+
+
+def _with_tasks(config, tasks) -> ml_collections.ConfigDict:
+    one = ml_collections.ConfigDict(config.to_dict())
+    one.evaluator.tasks = tasks
+    one.evaluator.task = 0
+    return one
 
 
 def read_repetitions(workdir: str) -> list[dict]:
@@ -245,251 +274,3 @@ def run_reproduction(config: ml_collections.ConfigDict, workdir: str, log=print)
         if all(setting in r for setting in SETTINGS)
     }
     return [record for key, record in latest.items() if key in wanted]
-
-
-def ratio_interval(
-    numerator, denominator, samples: int, strata=None, seed: int = 0
-) -> tuple[float, float, float]:
-    """``mean(numerator) / mean(denominator)`` and its 95% percentile-bootstrap interval.
-
-    Numerator and denominator are resampled independently, with replacement;
-    with ``strata`` (a label per repetition, e.g. its task pair), within each
-    stratum, so that a pooled interval does not count the spread between pairs.
-    """
-    rng = np.random.default_rng(seed)
-    numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
-    strata = np.zeros(len(numerator), int) if strata is None else np.asarray(strata)
-
-    def resampled_means(values):
-        columns = [
-            rng.choice(values[strata == label], (samples, int(np.sum(strata == label))))
-            for label in np.unique(strata)
-        ]
-        return np.concatenate(columns, axis=1).mean(1)
-
-    ratios = resampled_means(numerator) / resampled_means(denominator)
-    low, high = np.percentile(ratios, [2.5, 97.5])
-    return float(numerator.mean() / denominator.mean()), float(low), float(high)
-
-
-def summarize(records: list[dict], samples: int) -> dict:
-    """Per pair (and all pairs pooled): per setting mean/std rounds, wall
-    seconds, test accuracy, threshold reached; speed-ups with intervals."""
-    groups: dict[str, list[dict]] = {}
-    for record in records:
-        name = f"{tuple(record['pair_a'])} -> {tuple(record['pair_b'])}"
-        groups.setdefault(name, []).append(record)
-    if len(groups) > 1:
-        groups["all pairs"] = list(records)
-    summary = {}
-    for name, group in groups.items():
-        entry = {"repetitions": len(group)}
-        strata = [f"{r['pair_a']}{r['pair_b']}" for r in group]
-        for setting in SETTINGS:
-            rounds = np.asarray([r[setting]["rounds"] for r in group], float)
-            entry[setting] = {
-                "rounds_mean": float(rounds.mean()),
-                "rounds_std": float(rounds.std()),
-                "rounds": rounds.astype(int).tolist(),
-                "wall_seconds_mean": float(np.mean([r[setting]["wall_seconds"] for r in group])),
-                "test_accuracy_mean": float(np.mean([r[setting]["test_accuracy"] for r in group])),
-                "reached": int(sum(r[setting]["reached"] for r in group)),
-            }
-        for label, top, bottom in (
-            ("transfer_speedup", "scratch", "transfer"),
-            ("finetune_speedup", "fixed_scratch", "finetune"),
-            ("transfer_over_finetune", "finetune", "transfer"),
-            ("transfer_over_fixed_scratch", "fixed_scratch", "transfer"),
-            ("unfrozen_speedup", "scratch", "transfer_unfrozen"),
-            ("freezing_gain", "transfer_unfrozen", "transfer"),
-        ):
-            for unit in ("rounds", "wall_seconds"):
-                value, low, high = ratio_interval(
-                    [r[top][unit] for r in group],
-                    [r[bottom][unit] for r in group],
-                    samples,
-                    strata,
-                )
-                entry[f"{label}_{unit}"] = {"ratio": value, "low": low, "high": high}
-        summary[name] = entry
-    return summary
-
-
-def plot(records: list[dict], path: str) -> None:
-    """Rounds to the threshold on B, per pair and setting (points and means)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = sorted({f"{tuple(r['pair_a'])} -> {tuple(r['pair_b'])}" for r in records})
-    figure, axes = plt.subplots(figsize=(8, 4))
-    colors = {
-        "scratch": "tab:gray",
-        "transfer": "tab:blue",
-        "transfer_unfrozen": "tab:cyan",
-        "fixed_scratch": "tab:olive",
-        "finetune": "tab:orange",
-    }
-    for column, name in enumerate(names):
-        group = [r for r in records if f"{tuple(r['pair_a'])} -> {tuple(r['pair_b'])}" == name]
-        for offset, setting in zip((-0.32, -0.16, 0.0, 0.16, 0.32), SETTINGS, strict=True):
-            rounds = np.asarray([r[setting]["rounds"] for r in group], float)
-            jitter = np.linspace(-0.04, 0.04, len(rounds))
-            axes.scatter(
-                column + offset + jitter,
-                rounds,
-                s=12,
-                color=colors[setting],
-                alpha=0.6,
-                label=setting if column == 0 else None,
-            )
-            axes.hlines(rounds.mean(), column + offset - 0.06, column + offset + 0.06, color="k")
-    axes.set_xticks(range(len(names)), [f"task pair {n}" for n in names], fontsize=8)
-    axes.set_ylabel("rounds to the threshold on task B")
-    axes.set_title("PathNet transfer: each point a repetition, bars the means")
-    axes.legend(loc="upper right")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-
-
-def _interval_text(entry: dict, label: str, unit: str = "rounds") -> str:
-    value = entry[f"{label}_{unit}"]
-    return f"{value['ratio']:.2f} [{value['low']:.2f}, {value['high']:.2f}]"
-
-
-def _verdict(entry: dict, label: str) -> str:
-    value = entry[f"{label}_rounds"]
-    if value["low"] > 1:
-        return "faster (the interval is above 1)"
-    if value["high"] < 1:
-        return "slower (the interval is below 1)"
-    return "no clear difference (the interval contains 1)"
-
-
-def write_report(
-    records: list[dict], config: ml_collections.ConfigDict, command: str, doc_dir: str, name: str
-) -> str:
-    """Writes ``doc_dir/name.md``, ``name.png`` and ``name.json``; returns the md path."""
-    os.makedirs(doc_dir, exist_ok=True)
-    summary = summarize(records, config.reproduction.bootstrap_samples)
-    plot(records, os.path.join(doc_dir, f"{name}.png"))
-    with open(os.path.join(doc_dir, f"{name}.json"), "w", encoding="utf-8") as file:
-        json.dump({"summary": summary, "repetitions": records}, file, indent=1, sort_keys=True)
-        file.write("\n")
-    space, train, stop = config.space, config.train, config.stop
-    noise = f", salt-and-pepper noise {config.noise}" if config.noise else ""
-    lines = [
-        f"# PathNet transfer on binary {config.dataset.name} tasks",
-        "",
-        "Fernando et al. (2017) report that binary MNIST task B is learnt about 1.18x "
-        "faster (in generations to 0.998 training accuracy) after transfer from task A "
-        "than by a fresh PathNet. This is the same experiment here. Regenerate with:",
-        "",
-        "```bash",
-        command,
-        "```",
-        "",
-        "Settings (the paper's unless noted): "
-        f"L={space.num_layers} layers x M={space.num_modules} {space.module_kind} modules of "
-        f"{space.units} units, at most N={space.max_active} active per layer, "
-        f"{space.aggregation} of a layer's modules; population "
-        f"{config.evolution.population_size}, {config.evolution.tournaments_per_round} binary "
-        f"tournament(s) per round, each pathway trained for T={train.steps_per_round} "
-        f"minibatches of {train.batch_size} ({train.optimizer}, learning rate "
-        f"{train.learning_rate}, gradients of a module's users combined by "
-        f"{train.gradient_combine}); fitness {config.evolution.fitness}; a task is learnt "
-        f"when a pathway's fitness reaches {stop.threshold} (at most {stop.max_rounds} "
-        f"rounds; a run that does not reach it counts {stop.max_rounds}){noise}. "
-        f"{config.reproduction.repetitions} repetitions (seeds {config.seed}.."
-        f"{config.seed + config.reproduction.repetitions - 1}) per pair and setting.",
-        "",
-        "Settings compared, all measured on task B:",
-        "",
-        "- **scratch**: a fresh PathNet evolves on B.",
-        "- **transfer**: PathNet on A; A's best pathway frozen, the other modules "
-        "re-initialised, a new readout and population evolve on B.",
-        "- **transfer_unfrozen**: the same run on A and the same new population on B, "
-        "but nothing frozen or re-initialised (an ablation of freezing).",
-        "- **fixed_scratch**: one fixed pathway of the same size (modules 0..N-1 of each "
-        "layer, no evolution) trained on B.",
-        "- **finetune**: that fixed pathway trained on A, then all of it trained on B "
-        "with a new readout.",
-        "",
-        f"![rounds to the threshold]({name}.png)",
-        "",
-        "| task pair A -> B | setting | reached | rounds (mean ± std) | wall s (mean) "
-        "| test accuracy on B |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for group, entry in summary.items():
-        for setting in SETTINGS:
-            stats = entry[setting]
-            lines.append(
-                f"| {group} | {setting} | {stats['reached']}/{entry['repetitions']} | "
-                f"{stats['rounds_mean']:.1f} ± {stats['rounds_std']:.1f} | "
-                f"{stats['wall_seconds_mean']:.2f} | {stats['test_accuracy_mean']:.4f} |"
-            )
-    lines += [
-        "",
-        "Speed-ups: ratio of mean rounds, with a 95% bootstrap interval over "
-        "repetitions (resampled within each pair for the pooled row); above 1 means "
-        "the second setting is faster.",
-        "",
-        "| task pair A -> B | scratch / transfer | scratch / transfer_unfrozen | "
-        "fixed_scratch / finetune | finetune / transfer | "
-        "same in wall seconds: scratch / transfer |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for group, entry in summary.items():
-        lines.append(
-            f"| {group} | {_interval_text(entry, 'transfer_speedup')} | "
-            f"{_interval_text(entry, 'unfrozen_speedup')} | "
-            f"{_interval_text(entry, 'finetune_speedup')} | "
-            f"{_interval_text(entry, 'transfer_over_finetune')} | "
-            f"{_interval_text(entry, 'transfer_speedup', 'wall_seconds')} |"
-        )
-    pooled = summary.get("all pairs") or next(iter(summary.values()))
-    lines += [
-        "",
-        "## What this shows",
-        "",
-        f"- PathNet transfer against a fresh PathNet (pooled): "
-        f"{_interval_text(pooled, 'transfer_speedup')}, {_verdict(pooled, 'transfer_speedup')}; "
-        "the paper reports about 1.18.",
-        f"- The same transfer without freezing against a fresh PathNet (pooled): "
-        f"{_interval_text(pooled, 'unfrozen_speedup')}, {_verdict(pooled, 'unfrozen_speedup')}; "
-        f"rounds without freezing / rounds with freezing: "
-        f"{_interval_text(pooled, 'freezing_gain')} (below 1: freezing slows task B down).",
-        f"- Fine-tuning against the same fixed pathway from scratch (pooled): "
-        f"{_interval_text(pooled, 'finetune_speedup')}, {_verdict(pooled, 'finetune_speedup')}.",
-        f"- PathNet transfer against fine-tuning (pooled): "
-        f"{_interval_text(pooled, 'transfer_over_finetune')}, "
-        f"{_verdict(pooled, 'transfer_over_finetune')}.",
-        f"- A single fixed pathway trained every round reaches the threshold "
-        f"{pooled['scratch']['rounds_mean'] / pooled['fixed_scratch']['rounds_mean']:.1f}x "
-        "sooner than a fresh PathNet (pooled means): a PathNet round trains only the "
-        f"{2 * config.evolution.tournaments_per_round} pathways drawn for its tournament(s) "
-        f"out of {config.evolution.population_size}, and a task counts as learnt when one "
-        "of them reaches the threshold, so the modules' training is spread over many "
-        "pathways before one is good enough.",
-        "",
-        "## How this differs from the paper",
-        "",
-        "- Data: class pairs of "
-        f"{config.dataset.name} (generated or shipped offline), not of MNIST.",
-        "- The pathways of a round train at the same time on the shared weights, each "
-        "on its own minibatches, with a module's gradient averaged over the pathways "
-        "that use it (`train.gradient_combine`); the paper trains them in parallel "
-        "workers that apply their updates asynchronously.",
-        "- A round is one step of the evolutionary loop: with one tournament per round, "
-        "rounds count tournaments, what the paper counts as generations.",
-        f"- Optimizer and learning rate ({train.optimizer}, {train.learning_rate}) were "
-        "chosen here, not taken from the paper.",
-        "",
-    ]
-    path = os.path.join(doc_dir, f"{name}.md")
-    with open(path, "w", encoding="utf-8") as file:
-        file.write("\n".join(lines))
-    return path

@@ -13,6 +13,8 @@ sizes), so one compiled round program serves every pair.
 
 from __future__ import annotations
 
+import dataclasses
+
 import flax.struct
 import jax.numpy as jnp
 import numpy as np
@@ -123,3 +125,30 @@ def binary_task(dataset: Dataset, pair, *, noise: float = 0.0, seed: int = 0) ->
         y_test=jnp.asarray(y_test),
         test_weight=jnp.asarray(test_weight),
     )
+
+
+@dataclasses.dataclass
+class BinaryTask:
+    """One task of a PathNet task sequence: its arrays and what it is.
+
+    Attributes:
+      arrays: the padded :class:`TaskData`.
+      pair: the two class ids (label 0, label 1).
+      dataset: the dataset's name.
+    """
+
+    arrays: TaskData
+    pair: tuple[int, int]
+    dataset: str
+
+    @property
+    def description(self) -> str:
+        return f"classes {self.pair[0]} (label 0) vs {self.pair[1]} (label 1) of {self.dataset}"
+
+    def summary(self) -> str:
+        return self.description
+
+    def __getattr__(self, name):  # x_test, test_weight, ... of the arrays.
+        if name == "arrays":
+            raise AttributeError(name)
+        return getattr(self.arrays, name)

@@ -1,15 +1,12 @@
-"""Training pathways on shared module weights, and the binary tournament.
+"""Training pathways on shared module weights (PathNet's evaluation).
 
-One round (``evolve_round``, one compiled program) is:
-
-1. draw ``K = tournaments_per_round`` disjoint pairs of population members;
-2. train the ``R = 2K`` pathways together for ``T = steps_per_round``
-   minibatches of ``batch_size`` examples each, every pathway on its own
-   minibatches, all on the same shared weights;
-3. fitness: each pathway's training accuracy over its ``T`` minibatches (the
-   paper's), or its validation accuracy after the round;
-4. in each pair the loser (lower fitness; the first of a pair wins ties) is
-   overwritten by a mutated copy of the winner.
+A round trains the ``R`` pathways of a round together for ``T =
+steps_per_round`` minibatches of ``batch_size`` examples each, every pathway
+on its own minibatches, all on the same shared weights; a pathway's fitness is
+its training accuracy over its ``T`` minibatches (the paper's) or its
+validation accuracy after the round. The tournament that compares them is the
+strategy's (:mod:`pathways_jax.evolution.binary_tournament`), the weights are
+carried by :mod:`pathways_jax.evaluators.shared_weights`.
 
 How gradients are combined. At each step the loss is the sum over the ``R``
 pathways of each pathway's mean minibatch loss, so a module's gradient is the
@@ -31,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-import flax.struct
 import jax
 import jax.numpy as jnp
 import optax
@@ -46,35 +42,23 @@ FITNESSES = ("train_accuracy", "val_accuracy")
 
 @dataclasses.dataclass(frozen=True)
 class RoundSettings:
-    """Static settings of a round (hashable: a jit static argument).
+    """Static settings of the shared training of a round (hashable: a jit static).
 
     Attributes:
-      population_size: genomes in the population (64 in the paper).
-      tournaments_per_round: ``K`` pairs trained and compared per round (the
-        paper runs one tournament at a time: ``K = 1``).
       steps_per_round: ``T`` minibatches per pathway per round (50).
       batch_size: examples per minibatch (16).
       optimizer: ``'sgd'``, ``'momentum'``, ``'adam'`` or ``'rmsprop'`` (optax).
       learning_rate: its learning rate.
       gradient_combine: ``'mean'`` or ``'sum'`` (see the module docstring).
       fitness: ``'train_accuracy'`` or ``'val_accuracy'``.
-      evolve: False keeps the population fixed (no tournament), for the
-        fine-tuning control that trains one fixed pathway.
     """
 
-    population_size: int = 64
-    tournaments_per_round: int = 1
     steps_per_round: int = 50
     batch_size: int = 16
     optimizer: str = "sgd"
     learning_rate: float = 0.05
     gradient_combine: str = "mean"
     fitness: str = "train_accuracy"
-    evolve: bool = True
-
-    @property
-    def pathways_per_round(self) -> int:
-        return 2 * self.tournaments_per_round
 
 
 def make_optimizer(settings: RoundSettings) -> optax.GradientTransformation:
@@ -86,42 +70,6 @@ def make_optimizer(settings: RoundSettings) -> optax.GradientTransformation:
         "adam": lambda: optax.adam(lr),
         "rmsprop": lambda: optax.rmsprop(lr),
     }[settings.optimizer]()
-
-
-@flax.struct.dataclass
-class PathNetState:
-    """Everything a PathNet run carries from round to round (a pytree).
-
-    Attributes:
-      params: shared weights, ``PathNetSpace.init_params`` layout.
-      opt_state: the optimizer state of ``params``.
-      population: int32 ``[P, L, N]`` genomes.
-      trainable: bool ``[L, M]``, False for frozen modules.
-      key: PRNG key of the next round.
-      round: int32 scalar, rounds done on the current task.
-    """
-
-    params: dict
-    opt_state: optax.OptState
-    population: jnp.ndarray
-    trainable: jnp.ndarray
-    key: jnp.ndarray
-    round: jnp.ndarray
-
-
-def init_state(space: PathNetSpace, settings: RoundSettings, key) -> PathNetState:
-    """A fresh PathNet: new weights, a random population, nothing frozen."""
-    params_key, population_key, key = jax.random.split(key, 3)
-    params = space.init_params(params_key)
-    population = jax.vmap(space.sample)(jax.random.split(population_key, settings.population_size))
-    return PathNetState(
-        params=params,
-        opt_state=make_optimizer(settings).init(params),
-        population=population,
-        trainable=jnp.ones((space.num_layers, space.num_modules), bool),
-        key=key,
-        round=jnp.zeros((), jnp.int32),
-    )
 
 
 def _module_mask(mask: jnp.ndarray, like: dict) -> dict:
@@ -208,53 +156,30 @@ def train_pathways(
     return params, opt_state, metrics
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def evolve_round(space: PathNetSpace, settings: RoundSettings, state: PathNetState, data: TaskData):
-    """One round: pairs drawn, trained together, losers overwritten (module docstring).
-
-    Returns:
-      ``(state, metrics)``; metrics hold ``contestants`` int32 ``[K, 2]``
-      (population slots), ``fitness`` ``[K, 2]``, ``train_loss`` ``[K, 2]``,
-      ``winners`` and ``losers`` ``[K]``, ``genomes`` ``[K, 2, L, N]`` (as
-      trained) and ``used`` ``[L, M]``.
-    """
-    key, pair_key, train_key, mutate_key = jax.random.split(state.key, 4)
-    num_pairs = settings.tournaments_per_round
-    contestants = jax.random.permutation(pair_key, settings.population_size)[: 2 * num_pairs]
-    genomes = state.population[contestants]
+def train_round(space: PathNetSpace, settings: RoundSettings, weights: dict, genomes, data, key):
+    """One round's shared training of pathways ``[R, L, N]`` from ``weights``
+    (``params``, ``opt_state``, ``trainable``): ``(weights, metrics [R])`` with
+    ``fitness``, ``train_accuracy`` and ``train_loss``. Jit it with ``space``
+    and ``settings`` static."""
     params, opt_state, metrics = train_pathways(
-        space, settings, state.params, state.opt_state, genomes, state.trainable, data, train_key
+        space,
+        settings,
+        weights["params"],
+        weights["opt_state"],
+        genomes,
+        weights["trainable"],
+        data,
+        key,
     )
     if settings.fitness == "val_accuracy":
         fitness = accuracy(space, params, genomes, data.x_val, data.y_val, data.val_weight)
     else:
         fitness = metrics["train_accuracy"]
-    pairs = contestants.reshape(num_pairs, 2)
-    pair_fitness = fitness.reshape(num_pairs, 2)
-    first_wins = pair_fitness[:, 0] >= pair_fitness[:, 1]
-    winners = jnp.where(first_wins, pairs[:, 0], pairs[:, 1])
-    losers = jnp.where(first_wins, pairs[:, 1], pairs[:, 0])
-    population = state.population
-    if settings.evolve:
-        children = jax.vmap(space.mutate)(
-            jax.random.split(mutate_key, num_pairs), population[winners]
-        )
-        population = population.at[losers].set(children)
-    state = state.replace(
-        params=params,
-        opt_state=opt_state,
-        population=population,
-        key=key,
-        round=state.round + 1,
-    )
-    return state, {
-        "contestants": pairs,
-        "fitness": pair_fitness,
-        "train_loss": metrics["train_loss"].reshape(num_pairs, 2),
-        "winners": winners,
-        "losers": losers,
-        "genomes": genomes.reshape(num_pairs, 2, *genomes.shape[1:]),
-        "used": metrics["used"],
+    weights = {**weights, "params": params, "opt_state": opt_state}
+    return weights, {
+        "fitness": fitness,
+        "train_accuracy": metrics["train_accuracy"],
+        "train_loss": metrics["train_loss"],
     }
 
 
@@ -269,51 +194,52 @@ def evaluate_pathways(space: PathNetSpace, params, genomes, data: TaskData):
     }
 
 
-def transfer_state(
+def initial_weights(space: PathNetSpace, settings: RoundSettings, key) -> dict:
+    """Fresh shared weights: ``params``, ``opt_state`` and ``trainable`` (bool
+    ``[L, M]``, nothing frozen)."""
+    params = space.init_params(key)
+    return {
+        "params": params,
+        "opt_state": make_optimizer(settings).init(params),
+        "trainable": jnp.ones((space.num_layers, space.num_modules), bool),
+    }
+
+
+def transferred_weights(
     space: PathNetSpace,
     settings: RoundSettings,
-    state: PathNetState,
-    best_genome: jnp.ndarray,
+    weights: dict,
+    best_genome,
     key,
     *,
     freeze: bool = True,
     reinitialise: bool = True,
-    population: jnp.ndarray | None = None,
-) -> PathNetState:
-    """The state that starts the next task.
+) -> dict:
+    """The shared weights that start the next task.
 
     PathNet transfer (the defaults): the modules of ``best_genome`` join the
     frozen set, every module still trainable is re-initialised, and the new
-    task gets a new readout, a new optimizer state and a new random population.
-    Fine-tuning (``freeze=False, reinitialise=False``) keeps every weight and
-    only replaces the readout.
+    task gets a new readout and a new optimizer state. Fine-tuning
+    (``freeze=False, reinitialise=False``) keeps every weight and only
+    replaces the readout.
 
     Args:
       best_genome: int32 ``[L, N]``, the pathway that won the previous task.
-      key: PRNG key of the new weights, population and rounds.
-      population: optional ``[P, L, N]`` instead of a random one.
+      key: PRNG key of the new weights.
     """
-    params_key, population_key, key = jax.random.split(key, 3)
-    trainable = state.trainable
+    trainable = jnp.asarray(weights["trainable"])
     if freeze:
-        trainable = trainable & ~space.active_modules(best_genome)
-    fresh = space.init_params(params_key)
-    modules = state.params["modules"]
+        trainable = trainable & ~space.active_modules(jnp.asarray(best_genome))
+    fresh = space.init_params(key)
+    modules = weights["params"]["modules"]
     if reinitialise:
         modules = [
             jax.tree.map(jnp.where, _module_mask(mask, old), new, old)
             for mask, old, new in zip(trainable, modules, fresh["modules"], strict=True)
         ]
     params = {"modules": modules, "readout": fresh["readout"]}
-    if population is None:
-        population = jax.vmap(space.sample)(
-            jax.random.split(population_key, settings.population_size)
-        )
-    return PathNetState(
-        params=params,
-        opt_state=make_optimizer(settings).init(params),
-        population=population,
-        trainable=trainable,
-        key=key,
-        round=jnp.zeros((), jnp.int32),
-    )
+    return {
+        "params": params,
+        "opt_state": make_optimizer(settings).init(params),
+        "trainable": trainable,
+    }

@@ -1,9 +1,9 @@
 """A drawing of one pathway: blocks as boxes with their genes, residual
 connections as arrows around the block they skip, the training genes beside.
 
-:func:`draw_blocks` draws decoded blocks (what ``PathwaySpace.draw`` gives
+:func:`draw_blocks` draws decoded blocks (what the pathway space's ``draw`` gives
 it at the end of a search); :func:`draw_pathway` draws from a description
-(``PathwaySpace.describe``, as stored in ``history.jsonl``), for the report
+(the space's ``describe``, as stored in ``history.jsonl``), for the report
 of a run that has not finished.
 """
 

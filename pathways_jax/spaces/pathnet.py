@@ -22,6 +22,7 @@ zero.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import math
 
@@ -63,6 +64,10 @@ class PathNetSpace:
     kernel_size: int = 5
     aggregation: str = "sum"
     mutation: str = "paper"
+
+    crossover_kinds = ("layer",)
+    default_evaluator = "shared_weights"
+    divergence_hint = "failed (each reason is in history.jsonl)"
 
     def __post_init__(self):
         object.__setattr__(self, "input_shape", tuple(int(d) for d in self.input_shape))
@@ -113,8 +118,12 @@ class PathNetSpace:
         flat = flat.at[gene].set((flat[gene] + offset) % self.num_modules)
         return flat.reshape(genome.shape)
 
-    def crossover(self, key, first: jnp.ndarray, second: jnp.ndarray) -> jnp.ndarray:
+    def crossover(
+        self, key, first: jnp.ndarray, second: jnp.ndarray, kind: str = "layer"
+    ) -> jnp.ndarray:
         """Each layer's genes from one parent or the other (uniform over layers)."""
+        if kind not in self.crossover_kinds:
+            raise ValueError(f"crossover kind must be one of {self.crossover_kinds}, got {kind!r}")
         take_second = jax.random.bernoulli(key, 0.5, (self.num_layers, 1))
         return jnp.where(take_second, second, first)
 
@@ -126,6 +135,55 @@ class PathNetSpace:
         """``active_modules`` computed with numpy, for host-side records and export."""
         genome = np.asarray(genome)
         return np.any(genome[..., None] == np.arange(self.num_modules), axis=-2)
+
+    def is_valid(self, genome: jnp.ndarray) -> jnp.ndarray:
+        return jnp.all((genome >= 0) & (genome < self.num_modules))
+
+    def to_json(self, genome) -> dict:
+        """``{'modules': [[...] per layer]}``: the genes exactly."""
+        return {"modules": np.asarray(genome).tolist()}
+
+    def from_json(self, genes: dict) -> jnp.ndarray:
+        if "modules" not in genes:
+            raise ValueError("genome JSON is missing the gene 'modules'")
+        try:
+            genome = np.asarray(genes["modules"], np.int32)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"genome JSON gene 'modules' is not numeric: {error}") from None
+        reasons = self.validate(genome)
+        if reasons:
+            raise ValueError(f"genome JSON gene 'modules': {reasons[0]}")
+        return jnp.asarray(genome)
+
+    def fingerprint(self, genome) -> str:
+        """The active modules (a module named twice, or genes in another order,
+        compute the same pathway)."""
+        return hashlib.sha256(self.host_active_modules(genome).tobytes()).hexdigest()
+
+    def spec(self) -> dict:
+        return {**dataclasses.asdict(self), "input_shape": list(self.input_shape)}
+
+    def export(self, out_dir, record, params, *, final, data, command=None, formats=None):
+        """The chosen pathway (its active modules and the task's readout) as
+        standalone Flax and PyTorch code with ``predict.py`` and the task's test
+        split (``data``: the task's :class:`~pathways_jax.pathnet.tasks.TaskData`)."""
+        del formats
+        from pathways_jax.codegen.pathnet_source import export_pathnet_pathway
+
+        genome = self.from_json(record["genome"])
+        count = int(np.asarray(data.test_weight > 0).sum())
+        note = f"{data.description}; test accuracy {final['test']['accuracy']:.4f}."
+        if command:
+            note += f"\nProduced by: {command}"
+        return export_pathnet_pathway(
+            out_dir,
+            self,
+            genome,
+            params,
+            test_inputs=np.asarray(data.x_test)[:count],
+            test_labels=np.asarray(data.y_test)[:count],
+            note=note,
+        )
 
     def validate(self, genome) -> list[str]:
         """Reasons why ``genome`` is not a pathway of this space (empty when it is)."""
