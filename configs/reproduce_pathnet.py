@@ -7,7 +7,7 @@ The paper's binary MNIST settings (configs/pathnet_mnist1d.py), three pairs of
 tasks, 10 repetitions of each of the four settings per pair.
 """
 
-from pathways_jax.pathnet.reproduction import default_config
+from pathways_jax.reproductions.pathnet import default_config
 
 
 def get_config():

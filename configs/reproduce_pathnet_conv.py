@@ -9,7 +9,7 @@ MNIST-1D than 20-unit dense modules. One task pair, 10 repetitions; otherwise
 as configs/reproduce_pathnet.py.
 """
 
-from pathways_jax.pathnet.reproduction import default_config
+from pathways_jax.reproductions.pathnet import default_config
 
 
 def get_config():

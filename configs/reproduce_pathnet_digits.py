@@ -9,7 +9,7 @@ task is not learnt in a handful of rounds. Otherwise as
 configs/reproduce_pathnet.py.
 """
 
-from pathways_jax.pathnet.reproduction import default_config
+from pathways_jax.reproductions.pathnet import default_config
 
 
 def get_config():

@@ -32,7 +32,7 @@ def main(argv):
     from pathways_jax.cli import load_config_or_exit
     from pathways_jax.config import ConfigError
     from pathways_jax.data import DataError
-    from pathways_jax.pathnet import reproduction
+    from pathways_jax.reproductions import pathnet as reproduction
 
     config = load_config_or_exit(_CONFIG)
     try:

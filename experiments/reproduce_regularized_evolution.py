@@ -40,10 +40,11 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(_WORKDIR.value, ".xla_cache"))
-    from pathways_jax import api, reproduction
+    from pathways_jax import api
     from pathways_jax.cli import load_config_or_exit
     from pathways_jax.config import ConfigError
     from pathways_jax.data import DataError
+    from pathways_jax.reproductions import regularized_evolution as reproduction
 
     config = load_config_or_exit(_CONFIG)
     logging.set_verbosity(logging.INFO)

@@ -18,8 +18,9 @@ from pathways_jax.codegen import pathnet_source, weights
 from pathways_jax.config import ConfigError, load_config_file
 from pathways_jax.core import experiment
 from pathways_jax.evolution.binary_tournament import BinaryTournament
-from pathways_jax.pathnet import components, reproduction, training
+from pathways_jax.pathnet import components, training
 from pathways_jax.pathnet.tasks import binary_task
+from pathways_jax.reproductions import pathnet as reproduction
 from pathways_jax.runs import records
 from pathways_jax.spaces.pathnet import PathNetSpace
 

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from plain_network_test import SPACES, make_genome
 
-from pathways_jax import api, evolution, reproduction
+from pathways_jax import api, evolution
 from pathways_jax import config as config_lib
 from pathways_jax.core import experiment, stages
 from pathways_jax.evolution import nsga2
+from pathways_jax.reproductions import regularized_evolution as reproduction
 from pathways_jax.spaces import pathway_network
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

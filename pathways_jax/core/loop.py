@@ -37,7 +37,7 @@ class LoopSettings:
       checkpoint_every: rounds between checkpoints (and after the last).
       checkpoint_keep: checkpoints kept.
       progress_bar: a progress bar on an interactive terminal.
-      log_every_seconds: progress log interval otherwise.
+      log_every_seconds: progress log interval otherwise (``inf``: no log lines).
       report: plots and ``report.md`` at the end.
       target_fitness: stop after the round in which a candidate's fitness
         reaches this (``inf``: spend the whole budget).

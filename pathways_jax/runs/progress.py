@@ -106,6 +106,8 @@ class Progress:
             self._line_open = not last
             self.stream.flush()
             return
+        if self.log_every_seconds == float("inf"):  # A silent run (e.g. one of many in a script).
+            return
         due = self._last_log is None or now - self._last_log >= self.log_every_seconds
         if due or last:
             logging.info("%s", progress_text(*args, bar=False))

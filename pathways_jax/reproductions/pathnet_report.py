@@ -2,7 +2,7 @@
 bootstrap intervals of the speed-ups, a plot, and the markdown page.
 
 Every task of every setting is one search of the shared loop
-(:mod:`pathways_jax.pathnet.reproduction`); this module only reads the
+(:mod:`pathways_jax.reproductions.pathnet`); this module only reads the
 repetitions' records.
 """
 

@@ -46,14 +46,14 @@ from pathways_jax.core import loop
 from pathways_jax.evaluators.shared_weights import SharedWeights
 from pathways_jax.evolution.binary_tournament import BinaryTournament
 from pathways_jax.pathnet import components, training
-from pathways_jax.pathnet.reproduction_report import (  # noqa: F401 - the report's API.
+from pathways_jax.pathnet.tasks import BinaryTask, check_pair
+from pathways_jax.reproductions.pathnet_report import (  # noqa: F401 - the report's API.
     SETTINGS,
     plot,
     ratio_interval,
     summarize,
     write_report,
 )
-from pathways_jax.pathnet.tasks import BinaryTask, check_pair
 from pathways_jax.runs import records as run_records
 
 REPETITIONS_FILE = "repetitions.jsonl"
