@@ -75,10 +75,6 @@ def tasks(digits):
     return binary_task(digits, (3, 8)), binary_task(digits, (5, 9))
 
 
-def _bits(tree):
-    return [np.asarray(leaf).tobytes() for leaf in jax.tree.leaves(tree)]
-
-
 def _module(params, layer, module):
     return [
         np.asarray(params["modules"][layer][name][module]).tobytes() for name in ("kernel", "bias")
@@ -440,7 +436,11 @@ def test_pathnet_configs_pass_their_checks(name):
         reproduction.check_reproduction(config)
     else:
         components.check_evaluator(config)
-    experiment.build_space(config, types.SimpleNamespace(input_shape=(40, 1)))
+    space = experiment.build_space(config, types.SimpleNamespace(input_shape=(40, 1)))
+    assert isinstance(space, PathNetSpace) and space.num_outputs == 2
+    assert config.strategy.name == "binary_tournament" and config.parallel.round_size % 2 == 0
+    assert not config.strategy.equivalence_cache
+    assert config.budget.target_fitness == 0.998
 
 
 def test_conv_modules_on_vector_inputs_name_the_config_key():

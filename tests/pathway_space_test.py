@@ -4,7 +4,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import first
 
 from pathways_jax import genome as genome_lib
 from pathways_jax.genome import CONV, DENSE, IDENTITY, MAX_POOL
@@ -156,4 +155,3 @@ def test_block_shapes_track_pooling_and_flattening(image_space):
     assert shapes["channels"].tolist()[:3] == [1, 8, 8]
     assert shapes["is_vector"].tolist() == [False, False, False, False, True]
     assert int(shapes["units"][-1]) == 16
-    assert first is not None

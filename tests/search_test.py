@@ -13,6 +13,7 @@ import pytest
 from pathways_jax import api
 from pathways_jax import genome as genome_lib
 from pathways_jax.config import load_config_file
+from pathways_jax.core import experiment
 from pathways_jax.runs import records
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,11 +61,13 @@ def test_run_writes_every_record(vector_run):
         assert os.path.exists(os.path.join(workdir, name)), name
     history = records.read_json_lines(os.path.join(workdir, records.HISTORY_FILE))
     assert [r["id"] for r in history] == list(range(20))
+    space = experiment.build_space(_load_config(VECTOR_CONFIG))
     for record in history:
         assert all(parent < record["id"] for parent in record["parents"])
-        genes = genome_lib.genome_from_json(record["genome"], 2)
-        assert record["description"].endswith(record["description"].split(" | ")[-1])
+        genes = space.from_json(record["genome"])
         assert isinstance(genes, genome_lib.PathwayGenome)
+        assert space.validate(genes) == []
+        assert record["description"] == space.describe(genes)
         assert 0.0 <= record["metrics"]["accuracy"] <= 1.0
     # The first full population is random (no parents); later children have one.
     assert all(not r["parents"] for r in history[:6])
