@@ -9,9 +9,10 @@ The public API (each name is imported on first use):
 - The protocols :class:`SearchSpace`, :class:`Strategy`, :class:`Evaluator`
   and the registries' decorators :func:`register_space`,
   :func:`register_strategy`, :func:`register_evaluator`.
-- Built-in spaces (:class:`PathwaySpace`), strategies
+- Built-in spaces (:class:`PathwaySpace`, :class:`PathNetSpace`), strategies
   (:class:`RegularizedEvolution`, :class:`TruncationSelection`,
-  :class:`RandomSearch`, :class:`NSGA2`, :class:`PopulationBasedTraining`)
+  :class:`RandomSearch`, :class:`NSGA2`, :class:`PopulationBasedTraining`,
+  :class:`BinaryTournament`)
   and evaluators (:class:`FreshWeights`, :class:`MemberWeights`,
   :class:`FunctionEvaluator`), with :class:`LoopSettings`.
 """
@@ -32,11 +33,13 @@ _EXPORTS = {
     "LoopSettings": "pathways_jax.core.loop",
     "SearchResult": "pathways_jax.core.loop",
     "PathwaySpace": "pathways_jax.spaces.pathway",
-    "RegularizedEvolution": "pathways_jax.evolution",
-    "TruncationSelection": "pathways_jax.evolution",
-    "RandomSearch": "pathways_jax.evolution",
-    "NSGA2": "pathways_jax.evolution",
-    "PopulationBasedTraining": "pathways_jax.evolution",
+    "RegularizedEvolution": "pathways_jax.strategies",
+    "TruncationSelection": "pathways_jax.strategies",
+    "RandomSearch": "pathways_jax.strategies",
+    "NSGA2": "pathways_jax.strategies",
+    "PopulationBasedTraining": "pathways_jax.strategies",
+    "BinaryTournament": "pathways_jax.strategies",
+    "PathNetSpace": "pathways_jax.spaces.pathnet",
     "FreshWeights": "pathways_jax.evaluators",
     "MemberWeights": "pathways_jax.evaluators",
     "FunctionEvaluator": "pathways_jax.evaluators",

@@ -12,22 +12,24 @@ into the component's settings and checks them; see
 from __future__ import annotations
 
 from pathways_jax import config as config_lib
-from pathways_jax import evolution, fidelity
+from pathways_jax import fidelity, strategies
 from pathways_jax.core import registry
+from pathways_jax.evaluators import training_config
 from pathways_jax.evaluators.fresh_weights import FreshWeights, FreshWeightsSettings
 from pathways_jax.evaluators.function import FunctionEvaluator
 from pathways_jax.evaluators.member_weights import MemberWeights, MemberWeightsSettings
 from pathways_jax.pathnet import components  # noqa: F401 - registers PathNet's.
+from pathways_jax.spaces import pathway_config
 from pathways_jax.spaces.pathway import PathwaySpace
 
 
 @registry.register_space("pathway")
 def pathway_space(settings, context) -> PathwaySpace:
     """The pathway space of ``config.space`` for the config's dataset."""
-    config_lib.check_pathway_space(settings)
+    pathway_config.check_pathway_space(settings)
     dataset = context.dataset
     return PathwaySpace(
-        tables=config_lib.gene_tables(settings),
+        tables=pathway_config.gene_tables(settings),
         input_kind=dataset.input_kind,
         input_shape=tuple(dataset.input_shape),
         task=dataset.task,
@@ -61,7 +63,7 @@ def _strategy(build):
 @_strategy
 def regularized(settings, space, round_size):
     """Aging evolution (Real et al. 2019): the oldest member dies."""
-    return evolution.RegularizedEvolution(
+    return strategies.RegularizedEvolution(
         space=space,
         population_size=settings.population_size,
         round_size=round_size,
@@ -75,7 +77,7 @@ def regularized(settings, space, round_size):
 @_strategy
 def tournament(settings, space, round_size):
     """Non-aging tournament selection: the least fit member dies."""
-    return evolution.RegularizedEvolution(
+    return strategies.RegularizedEvolution(
         space=space,
         population_size=settings.population_size,
         round_size=round_size,
@@ -89,7 +91,7 @@ def tournament(settings, space, round_size):
 @_strategy
 def truncation(settings, space, round_size):
     """(mu + lambda): the fittest of parents and children survive."""
-    return evolution.TruncationSelection(
+    return strategies.TruncationSelection(
         space=space,
         population_size=settings.population_size,
         round_size=round_size,
@@ -101,7 +103,7 @@ def truncation(settings, space, round_size):
 @_strategy
 def random(settings, space, round_size):
     """Random search: every candidate sampled."""
-    return evolution.RandomSearch(
+    return strategies.RandomSearch(
         space=space, population_size=settings.population_size, round_size=round_size
     )
 
@@ -110,7 +112,7 @@ def random(settings, space, round_size):
 @_strategy
 def nsga2(settings, space, round_size):
     """NSGA-II over ``strategy.objectives``."""
-    return evolution.NSGA2(
+    return strategies.NSGA2(
         space=space,
         population_size=settings.population_size,
         round_size=round_size,
@@ -123,7 +125,7 @@ def nsga2(settings, space, round_size):
 @_strategy
 def pbt(settings, space, round_size):
     """Population-based training (Jaderberg et al. 2017)."""
-    return evolution.PopulationBasedTraining(
+    return strategies.PopulationBasedTraining(
         space=space, population_size=settings.population_size, round_size=round_size
     )
 
@@ -131,7 +133,7 @@ def pbt(settings, space, round_size):
 @registry.register_evaluator("fresh_weights")
 def fresh_weights(config, context) -> FreshWeights:
     """Every child trained from fresh weights (behind hurdles if configured)."""
-    config_lib.check_training(config)
+    training_config.check_training(config)
     settings = FreshWeightsSettings(
         steps=int(config.train.steps),
         final_steps=int(config.final.steps),
@@ -150,7 +152,7 @@ def fresh_weights(config, context) -> FreshWeights:
 @registry.register_evaluator("member_weights")
 def member_weights(config, context) -> MemberWeights:
     """Members that continue their parents' training (population-based training)."""
-    config_lib.check_training(config)
+    training_config.check_training(config)
     settings = MemberWeightsSettings(
         steps=int(config.train.steps),
         num_rounds=context.num_rounds,

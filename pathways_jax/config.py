@@ -14,11 +14,11 @@ import ml_collections
 
 from pathways_jax import data, parallel
 from pathways_jax.core import registry
-from pathways_jax.evolution import OBJECTIVES, STRATEGY_NAMES
-from pathways_jax.evolution.nsga2 import is_objective
 from pathways_jax.genome import GeneTables
 from pathways_jax.spaces import shape_classes
 from pathways_jax.spaces.pathway import CROSSOVER_KINDS, DEFAULT_MUTATION_WEIGHTS
+from pathways_jax.strategies import OBJECTIVES, STRATEGY_NAMES
+from pathways_jax.strategies.nsga2 import is_objective
 
 
 class ConfigError(ValueError):
@@ -279,130 +279,6 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     _check_runs(config)
 
 
-def check_pathway_space(space: ml_collections.ConfigDict) -> None:
-    """Raise :class:`ConfigError` naming the first unusable key of a pathway
-    space's ``config.space``."""
-    _require(
-        isinstance(space.max_depth, int) and 1 <= space.max_depth <= 16,
-        "space.max_depth",
-        space.max_depth,
-        "an integer in [1, 16]",
-    )
-    for key in ("conv_widths", "dense_widths", "batch_sizes"):
-        _require(
-            _positive_ints(space[key]),
-            f"space.{key}",
-            space[key],
-            "a non-empty tuple of positive integers",
-        )
-    kernels = space.kernel_sizes
-    _require(
-        _positive_ints(kernels) and all(k % 2 == 1 for k in kernels),
-        "space.kernel_sizes",
-        kernels,
-        "a non-empty tuple of odd positive integers",
-    )
-    _require(
-        len(space.dropout_rates) > 0 and all(0 <= r < 1 for r in space.dropout_rates),
-        "space.dropout_rates",
-        space.dropout_rates,
-        "a non-empty tuple of rates in [0, 1)",
-    )
-    for key in ("weight_decays", "l1_penalties"):
-        _require(
-            len(space[key]) > 0 and all(v >= 0 for v in space[key]),
-            f"space.{key}",
-            space[key],
-            "a non-empty tuple of numbers >= 0",
-        )
-    low, high = space.log10_learning_rate_min, space.log10_learning_rate_max
-    _require(
-        -10 <= low <= high <= 1,
-        "space.log10_learning_rate_min",
-        low,
-        f"-10 <= min <= max={high} <= 1",
-    )
-    weights = tuple(space.mutation_weights)
-    _require(
-        len(weights) == 5 and min(weights) >= 0 and sum(weights) > 0,
-        "space.mutation_weights",
-        weights,
-        "5 weights >= 0 (block gene, training gene, insert, remove, swap), not all 0",
-    )
-    _require(
-        not set(space) - set(default_config().space),
-        "space",
-        sorted(set(space) - set(default_config().space)),
-        "only the pathway space's keys (see pathways_jax/config.py)",
-    )
-
-
-def check_training(config: ml_collections.ConfigDict) -> None:
-    """Raise :class:`ConfigError` naming the first unusable key of what trains
-    the candidates: ``train``, ``final``, ``fidelity``, ``constraints``."""
-    _require(
-        isinstance(config.train.steps, int) and config.train.steps >= 1,
-        "train.steps",
-        config.train.steps,
-        "an integer >= 1",
-    )
-    _require(
-        isinstance(config.train.eval_chunk, int) and config.train.eval_chunk >= 1,
-        "train.eval_chunk",
-        config.train.eval_chunk,
-        "an integer >= 1",
-    )
-    _require(
-        isinstance(config.final.steps, int) and config.final.steps >= 0,
-        "final.steps",
-        config.final.steps,
-        "an integer >= 0 (0 skips retraining)",
-    )
-    fidelity = config.fidelity
-    _require(
-        isinstance(fidelity.hurdle_steps, int) and 0 <= fidelity.hurdle_steps < config.train.steps,
-        "fidelity.hurdle_steps",
-        fidelity.hurdle_steps,
-        f"an integer in [0, train.steps={config.train.steps}) (0: no hurdle)",
-    )
-    rungs = tuple(fidelity.rung_steps)
-    _require(
-        all(isinstance(steps, int) for steps in rungs)
-        and all(0 < a < b for a, b in zip(rungs, rungs[1:], strict=False))
-        and (not rungs or (rungs[0] > 0 and rungs[-1] < config.train.steps)),
-        "fidelity.rung_steps",
-        rungs,
-        f"increasing integers in (0, train.steps={config.train.steps}) (empty: none)",
-    )
-    _require(
-        not (rungs and fidelity.hurdle_steps),
-        "fidelity.rung_steps",
-        rungs,
-        f"empty when fidelity.hurdle_steps={fidelity.hurdle_steps} is set (one hurdle is "
-        "rung_steps with one entry)",
-    )
-    _require(
-        0 < fidelity.keep_fraction <= 1,
-        "fidelity.keep_fraction",
-        fidelity.keep_fraction,
-        "a fraction in (0, 1]",
-    )
-    _require(
-        isinstance(fidelity.stopped_join_population, bool),
-        "fidelity.stopped_join_population",
-        fidelity.stopped_join_population,
-        "True or False",
-    )
-    for key in ("max_params", "max_flops"):
-        value = config.constraints[key]
-        _require(
-            isinstance(value, int | float) and value >= 0,
-            f"constraints.{key}",
-            value,
-            "a number >= 0 (0 means no limit)",
-        )
-
-
 def check_population_based_training(config: ml_collections.ConfigDict) -> None:
     """PBT trains every member every round and carries weights across rounds:
     rounds are whole populations, and nothing may replace or skip a member."""
@@ -459,23 +335,3 @@ def _check_runs(config: ml_collections.ConfigDict) -> None:
     )
     for key in ("bar", "report"):
         _require(isinstance(progress[key], bool), f"progress.{key}", progress[key], "True or False")
-
-
-def gene_tables(space: ml_collections.ConfigDict) -> GeneTables:
-    """The :class:`GeneTables` of a pathway space's ``config.space``."""
-    if "space" in space:  # A whole config.
-        space = space.space
-    return GeneTables(
-        max_depth=int(space.max_depth),
-        conv_widths=tuple(int(v) for v in space.conv_widths),
-        dense_widths=tuple(int(v) for v in space.dense_widths),
-        kernel_sizes=tuple(int(v) for v in space.kernel_sizes),
-        dropout_rates=tuple(float(v) for v in space.dropout_rates),
-        batch_sizes=tuple(int(v) for v in space.batch_sizes),
-        weight_decays=tuple(float(v) for v in space.weight_decays),
-        l1_penalties=tuple(float(v) for v in space.l1_penalties),
-        log10_learning_rate_range=(
-            float(space.log10_learning_rate_min),
-            float(space.log10_learning_rate_max),
-        ),
-    )

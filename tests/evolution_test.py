@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pathways_jax.evolution import RegularizedEvolution
+from pathways_jax.strategies import RegularizedEvolution
 
 
 @pytest.fixture(scope="module")

@@ -194,3 +194,27 @@ def test_unknown_names_and_broken_modules_are_one_line_errors(example_copy, tmp_
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "config.space.module=" in done.stderr and "my module is broken" in done.stderr
+
+
+def test_the_public_api_resolves_and_each_name_has_a_docstring():
+    for name in pathways_jax.__all__:
+        assert getattr(pathways_jax, name).__doc__, name
+
+
+def test_the_engine_names_no_particular_space():
+    """The loop and what it writes speak only the protocols."""
+    package = os.path.dirname(pathways_jax.__file__)
+    engine = [
+        os.path.join(package, "core", name) for name in os.listdir(os.path.join(package, "core"))
+    ]
+    engine += [
+        os.path.join(package, "runs", name)
+        for name in ("checkpoints.py", "records.py", "scalars.py", "progress.py", "plots.py")
+    ]
+    engine += [os.path.join(package, "runs", "report.py")]
+    for path in engine:
+        if path.endswith(".py"):
+            with open(path, encoding="utf-8") as file:
+                text = file.read()
+            for name in ("PathwaySpace", "PathwayGenome", "PathNetSpace"):
+                assert name not in text, f"{path} names {name}"

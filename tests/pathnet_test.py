@@ -17,12 +17,12 @@ from pathways_jax import api, data
 from pathways_jax.codegen import pathnet_source, weights
 from pathways_jax.config import ConfigError, load_config_file
 from pathways_jax.core import experiment
-from pathways_jax.evolution.binary_tournament import BinaryTournament
 from pathways_jax.pathnet import components, training
 from pathways_jax.pathnet.tasks import binary_task
 from pathways_jax.reproductions import pathnet as reproduction
 from pathways_jax.runs import records
 from pathways_jax.spaces.pathnet import PathNetSpace
+from pathways_jax.strategies.binary_tournament import BinaryTournament
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HAS_TORCH = importlib.util.find_spec("torch") is not None

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pathways_jax import api, evolution, parallel
+from pathways_jax import api, parallel, strategies
 from pathways_jax import config as config_lib
 from pathways_jax.core import stages
 from pathways_jax.evaluators.member_weights import MemberWeights, MemberWeightsSettings
@@ -35,7 +35,7 @@ def _config():
 
 
 def test_bottom_members_copy_a_top_member_and_perturb_its_training_genes(vector_space):
-    strategy = evolution.PopulationBasedTraining(vector_space, population_size=5, round_size=5)
+    strategy = strategies.PopulationBasedTraining(vector_space, population_size=5, round_size=5)
     state = strategy.init(jax.random.key(0))
     first, no_parents = strategy.ask(jax.random.key(1), state)
     assert (np.asarray(no_parents) == -1).all()  # The first round starts from scratch.
@@ -64,7 +64,7 @@ def test_bottom_members_copy_a_top_member_and_perturb_its_training_genes(vector_
 
 def test_pbt_settings_are_checked(vector_space):
     with pytest.raises(ValueError, match="round_size"):
-        evolution.PopulationBasedTraining(vector_space, population_size=4, round_size=2)
+        strategies.PopulationBasedTraining(vector_space, population_size=4, round_size=2)
     config = _config()
     config.strategy.equivalence_cache = True
     with pytest.raises(config_lib.ConfigError, match="strategy.equivalence_cache"):
@@ -86,7 +86,7 @@ def test_members_start_from_the_weights_of_their_parents(vector_space):
         steps=config.train.steps, num_rounds=2, population_size=4, eval_chunk=32
     )
     members = MemberWeights(vector_space, data, settings, mesh)
-    strategy = evolution.PopulationBasedTraining(vector_space, population_size=4, round_size=4)
+    strategy = strategies.PopulationBasedTraining(vector_space, population_size=4, round_size=4)
     state = strategy.init(jax.random.key(0))
     plan = stages.plan_round(strategy, jax.random.key(1), state, 4)
     members.evaluate(plan, candidate_keys(jax.random.key(2), np.arange(4)), 4, np.arange(4))

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from plain_network_test import SPACES, make_genome
 
-from pathways_jax import api, evolution
+from pathways_jax import api, strategies
 from pathways_jax import config as config_lib
 from pathways_jax.core import experiment, stages
-from pathways_jax.evolution import nsga2
 from pathways_jax.reproductions import regularized_evolution as reproduction
 from pathways_jax.spaces import pathway_network
+from pathways_jax.strategies import nsga2
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VECTOR_CONFIG = os.path.join(REPO, "tests", "configs", "tiny_vector.py")
@@ -38,7 +38,7 @@ def _fill(strategy, fitness_rounds, seed=0):
 
 
 def test_truncation_keeps_the_fittest_of_parents_and_children(vector_space):
-    strategy = evolution.TruncationSelection(vector_space, population_size=4, round_size=4)
+    strategy = strategies.TruncationSelection(vector_space, population_size=4, round_size=4)
     values = [[1.0, 5.0, 3.0, 2.0], [4.0, 0.5, 6.0, 0.0], [0.1, 0.2, 0.3, 7.0]]
     state, asked = _fill(strategy, values)
     assert sorted(np.asarray(state.fitness).tolist()) == [4.0, 5.0, 6.0, 7.0]
@@ -50,7 +50,7 @@ def test_truncation_keeps_the_fittest_of_parents_and_children(vector_space):
 
 
 def test_random_search_never_breeds_and_reports_the_best(vector_space):
-    strategy = evolution.RandomSearch(vector_space, population_size=3, round_size=4)
+    strategy = strategies.RandomSearch(vector_space, population_size=3, round_size=4)
     state, asked = _fill(strategy, [[1.0, 2.0, 3.0, 4.0], [9.0, 0.0, 0.0, 0.0]])
     assert all((parents == -1).all() for _, parents in asked)
     assert sorted(np.asarray(state.fitness).tolist()) == [3.0, 4.0, 9.0]
@@ -97,7 +97,7 @@ def test_hypervolume_of_a_two_dimensional_front():
 
 
 def test_nsga2_tell_keeps_the_first_fronts(vector_space):
-    strategy = evolution.NSGA2(vector_space, population_size=3, round_size=3)
+    strategy = strategies.NSGA2(vector_space, population_size=3, round_size=3)
     first = [[0.5, -2.0], [0.6, -3.0], [0.4, -1.0]]
     second = [[0.9, -1.5], [0.1, -5.0], [0.45, -2.5]]
     state, _ = _fill(strategy, [first, second])
@@ -112,9 +112,9 @@ def test_nsga2_tell_keeps_the_first_fronts(vector_space):
 
 def test_nsga2_settings_are_checked(vector_space):
     with pytest.raises(ValueError, match="fitness"):
-        evolution.NSGA2(vector_space, 4, 2, objective_names=("params", "fitness"))
+        strategies.NSGA2(vector_space, 4, 2, objective_names=("params", "fitness"))
     with pytest.raises(ValueError, match="energy"):
-        evolution.NSGA2(vector_space, 4, 2, objective_names=("fitness", "energy"))
+        strategies.NSGA2(vector_space, 4, 2, objective_names=("fitness", "energy"))
 
 
 # ---------------------------------------------------------------- crossover
@@ -151,7 +151,7 @@ def test_crossover_kinds_mix_as_documented():
 
 
 def test_constraints_repair_children_over_the_limit(vector_space):
-    strategy = evolution.RandomSearch(vector_space, population_size=4, round_size=8)
+    strategy = strategies.RandomSearch(vector_space, population_size=4, round_size=8)
     state = strategy.init(jax.random.key(0))
     limit = 60
     repair = stages.ConstraintRepair(vector_space, {"num_params": limit})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from pathways_jax.evolution import nsga2
 from pathways_jax.runs import pareto
+from pathways_jax.strategies import nsga2
 
 
 def strategy_values(objective_names, metrics: list[dict], round_size: int) -> jnp.ndarray:

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pathways_jax.core import genomes
-from pathways_jax.evolution import population as population_lib
+from pathways_jax.strategies import population as population_lib
 
 REPAIR_PROPOSALS = 8
 

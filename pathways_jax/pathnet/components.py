@@ -16,10 +16,10 @@ import ml_collections
 from pathways_jax.config import ConfigError, _require, default_config
 from pathways_jax.core import registry
 from pathways_jax.evaluators.shared_weights import SharedWeights
-from pathways_jax.evolution.binary_tournament import BinaryTournament
 from pathways_jax.pathnet import training
 from pathways_jax.pathnet.tasks import BinaryTask, binary_task, check_pair
 from pathways_jax.spaces.pathnet import AGGREGATIONS, MODULE_KINDS, MUTATIONS, PathNetSpace
+from pathways_jax.strategies.binary_tournament import BinaryTournament
 
 SPACE_KEYS = {
     "num_layers": 3,  # L

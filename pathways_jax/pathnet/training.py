@@ -5,7 +5,7 @@ steps_per_round`` minibatches of ``batch_size`` examples each, every pathway
 on its own minibatches, all on the same shared weights; a pathway's fitness is
 its training accuracy over its ``T`` minibatches (the paper's) or its
 validation accuracy after the round. The tournament that compares them is the
-strategy's (:mod:`pathways_jax.evolution.binary_tournament`), the weights are
+strategy's (:mod:`pathways_jax.strategies.binary_tournament`), the weights are
 carried by :mod:`pathways_jax.evaluators.shared_weights`.
 
 How gradients are combined. At each step the loss is the sum over the ``R``

@@ -44,7 +44,6 @@ from pathways_jax.config import ConfigError
 from pathways_jax.core import experiment as experiment_lib
 from pathways_jax.core import loop
 from pathways_jax.evaluators.shared_weights import SharedWeights
-from pathways_jax.evolution.binary_tournament import BinaryTournament
 from pathways_jax.pathnet import components, training
 from pathways_jax.pathnet.tasks import BinaryTask, check_pair
 from pathways_jax.reproductions.pathnet_report import (  # noqa: F401 - the report's API.
@@ -55,6 +54,7 @@ from pathways_jax.reproductions.pathnet_report import (  # noqa: F401 - the repo
     write_report,
 )
 from pathways_jax.runs import records as run_records
+from pathways_jax.strategies.binary_tournament import BinaryTournament
 
 REPETITIONS_FILE = "repetitions.jsonl"
 

@@ -11,8 +11,8 @@ import os
 
 import numpy as np
 
-from pathways_jax.evolution import nsga2
 from pathways_jax.runs import records
+from pathways_jax.strategies import nsga2
 
 PARETO_FILE = "pareto_front.json"
 _AXIS_LABELS = {

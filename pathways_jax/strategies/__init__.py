@@ -7,18 +7,28 @@ fitness ``[round]`` or, for NSGA-II, objectives ``[round, k]``. The state is
 a :class:`PopulationState` pytree.
 """
 
-from pathways_jax.evolution.nsga2 import NSGA2, OBJECTIVES, hypervolume, oriented_objectives
-from pathways_jax.evolution.pbt import PopulationBasedTraining
-from pathways_jax.evolution.population import PopulationState
-from pathways_jax.evolution.regularized import RegularizedEvolution
-from pathways_jax.evolution.truncation import RandomSearch, TruncationSelection
+from pathways_jax.strategies.binary_tournament import BinaryTournament
+from pathways_jax.strategies.nsga2 import NSGA2, OBJECTIVES, hypervolume, oriented_objectives
+from pathways_jax.strategies.pbt import PopulationBasedTraining
+from pathways_jax.strategies.population import PopulationState
+from pathways_jax.strategies.regularized import RegularizedEvolution
+from pathways_jax.strategies.truncation import RandomSearch, TruncationSelection
 
 # Kept for code written against the first strategy.
 RegularizedEvolutionState = PopulationState
 
-STRATEGY_NAMES = ("regularized", "tournament", "truncation", "random", "nsga2", "pbt")
+STRATEGY_NAMES = (
+    "regularized",
+    "tournament",
+    "truncation",
+    "random",
+    "nsga2",
+    "pbt",
+    "binary_tournament",
+)
 
 __all__ = [
+    "BinaryTournament",
     "NSGA2",
     "OBJECTIVES",
     "STRATEGY_NAMES",

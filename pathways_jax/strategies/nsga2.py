@@ -18,9 +18,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from pathways_jax.core.protocols import Genome, SearchSpace
-from pathways_jax.evolution import population as population_lib
-from pathways_jax.evolution.population import PopulationState
-from pathways_jax.evolution.regularized import check_settings
+from pathways_jax.strategies import population as population_lib
+from pathways_jax.strategies.population import PopulationState
+from pathways_jax.strategies.regularized import check_settings
 
 # Objectives a search can name; each maps metrics to a higher-is-better value.
 # Besides these, ``'max:NAME'`` maximises any metric NAME the evaluator

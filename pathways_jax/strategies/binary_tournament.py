@@ -24,8 +24,8 @@ import jax
 import jax.numpy as jnp
 
 from pathways_jax.core.protocols import Genome, SearchSpace
-from pathways_jax.evolution import population as population_lib
-from pathways_jax.evolution.population import EMPTY, PopulationState
+from pathways_jax.strategies import population as population_lib
+from pathways_jax.strategies.population import EMPTY, PopulationState
 
 
 @dataclasses.dataclass(frozen=True)

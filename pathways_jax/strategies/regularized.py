@@ -10,7 +10,7 @@ whatever their fitness (with ``aging=False``: the least fit die). Until the
 population is full, ask returns random genomes.
 
 The strategy object holds only static settings; all mutable state is a
-:class:`~pathways_jax.evolution.population.PopulationState` pytree, so
+:class:`~pathways_jax.strategies.population.PopulationState` pytree, so
 ``ask`` and ``tell`` are pure, jit-able functions and the state can be
 checkpointed as data.
 """
@@ -22,8 +22,8 @@ import dataclasses
 import jax
 
 from pathways_jax.core.protocols import Genome, SearchSpace
-from pathways_jax.evolution import population as population_lib
-from pathways_jax.evolution.population import PopulationState
+from pathways_jax.strategies import population as population_lib
+from pathways_jax.strategies.population import PopulationState
 
 
 def check_settings(

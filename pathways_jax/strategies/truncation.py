@@ -17,9 +17,9 @@ import dataclasses
 import jax
 
 from pathways_jax.core.protocols import Genome, SearchSpace
-from pathways_jax.evolution import population as population_lib
-from pathways_jax.evolution.population import PopulationState
-from pathways_jax.evolution.regularized import check_settings
+from pathways_jax.strategies import population as population_lib
+from pathways_jax.strategies.population import PopulationState
+from pathways_jax.strategies.regularized import check_settings
 
 
 def _keep_fittest(state, children, fitness, num_real, population_size, admitted) -> PopulationState:
