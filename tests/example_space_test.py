@@ -24,6 +24,7 @@ from pathways_jax.runs import preemption, records
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE = os.path.join(REPO, "examples", "bitstring.py")
 STRATEGIES = ("random", "regularized", "tournament", "truncation", "nsga2")
+ENV = dict(os.environ, PYTHONPATH=REPO)  # The command imports this checkout.
 
 
 def _load_example():
@@ -63,6 +64,7 @@ def _cli(config, workdir, *overrides):
         text=True,
         cwd=os.path.dirname(config.split(":")[0]),
         timeout=600,
+        env=ENV,
     )
 
 
@@ -103,6 +105,7 @@ def test_a_space_of_ones_own_resumes_after_sigkill_to_the_same_history(example_c
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=os.path.dirname(example_copy),
+        env=ENV,
     )
     metrics = workdir / "metrics.jsonl"
     deadline = time.monotonic() + 300

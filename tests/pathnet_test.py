@@ -27,6 +27,7 @@ from pathways_jax.strategies.binary_tournament import BinaryTournament
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 DIGITS_CONFIG = os.path.join(ROOT, "configs", "pathnet_digits.py")
+ENV = dict(os.environ, PYTHONPATH=ROOT)  # Commands import this checkout.
 
 # One small PathNet whose compiled programs every test shares.
 SETTINGS = training.RoundSettings(steps_per_round=4, batch_size=4)
@@ -334,13 +335,16 @@ def test_pathnet_through_the_search_command_resumes_after_sigkill(tmp_path):
     ]
     reference = tmp_path / "reference"
     done = subprocess.run(
-        _search_command(reference, *overrides), capture_output=True, text=True, timeout=600
+        _search_command(reference, *overrides), capture_output=True, text=True, timeout=600, env=ENV
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Task 1 (5, 9): did not reach the target fitness in 120 rounds" in done.stdout
     workdir = tmp_path / "killed"
     process = subprocess.Popen(
-        _search_command(workdir, *overrides), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        _search_command(workdir, *overrides),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=ENV,
     )
     metrics = workdir / "task1" / "metrics.jsonl"
     deadline = time.monotonic() + 300
@@ -351,7 +355,7 @@ def test_pathnet_through_the_search_command_resumes_after_sigkill(tmp_path):
     process.kill()
     process.wait()
     resumed = subprocess.run(
-        _search_command(workdir, *overrides), capture_output=True, text=True, timeout=600
+        _search_command(workdir, *overrides), capture_output=True, text=True, timeout=600, env=ENV
     )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     for name in ("task0/history.jsonl", "task1/history.jsonl", "task1/best/genome.json"):
@@ -412,6 +416,7 @@ def test_bad_pathnet_config_is_one_line(case, tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
+        env=ENV,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr, result.stderr
