@@ -50,6 +50,21 @@ def image_space() -> PathwaySpace:
     return PathwaySpace(SMALL_TABLES, "image", (6, 6, 1), "classification", 4)
 
 
+@pytest.fixture(scope="session")
+def bit_space():
+    """The stand-in space (``examples/bitstring.py``): strategy and loop tests
+    that need no network use it, and its programs compile in a second."""
+    import importlib.util
+    import sys
+
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples", "bitstring.py")
+    spec = importlib.util.spec_from_file_location("bitstring_stand_in", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.BitStringSpace(length=12)
+
+
 def first(tree):
     """Member 0 of a population."""
     return jax.tree_util.tree_map(lambda leaf: leaf[0], tree)

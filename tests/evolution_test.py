@@ -1,4 +1,5 @@
-"""Regularized evolution: ask/tell semantics, aging, determinism."""
+"""Regularized evolution: ask/tell semantics, aging, determinism (on the
+stand-in bit-string space: the strategy speaks only the space protocol)."""
 
 import jax
 import jax.numpy as jnp
@@ -9,8 +10,8 @@ from pathways_jax.strategies import RegularizedEvolution
 
 
 @pytest.fixture(scope="module")
-def strategy(vector_space):
-    return RegularizedEvolution(vector_space, population_size=6, sample_size=6, round_size=4)
+def strategy(bit_space):
+    return RegularizedEvolution(bit_space, population_size=6, sample_size=6, round_size=4)
 
 
 def _run(strategy, rounds, fitness_fn, seed=0):
@@ -42,8 +43,8 @@ def test_oldest_die_regardless_of_fitness(strategy):
     assert sorted(np.asarray(state.birth).tolist()) == list(range(10, 16))
 
 
-def test_non_aging_keeps_the_fittest(vector_space):
-    strategy = RegularizedEvolution(vector_space, 6, 3, 4, aging=False)
+def test_non_aging_keeps_the_fittest(bit_space):
+    strategy = RegularizedEvolution(bit_space, 6, 3, 4, aging=False)
     fitness = lambda r: jnp.asarray([100.0 - r, 0.0, 1.0, 2.0], jnp.float32)
     state, _ = _run(strategy, 4, fitness)
     births = sorted(np.asarray(state.birth).tolist())
@@ -81,18 +82,18 @@ def test_same_key_same_state(strategy):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-def test_children_are_valid(strategy, vector_space):
+def test_children_are_valid(strategy, bit_space):
     fitness = lambda r: jnp.arange(4, dtype=jnp.float32)
     _, asked = _run(strategy, 4, fitness)
     for children, _ in asked:
-        assert np.asarray(jax.vmap(vector_space.is_valid)(children)).all()
+        assert np.asarray(jax.vmap(bit_space.is_valid)(children)).all()
 
 
-def test_settings_are_checked(vector_space):
+def test_settings_are_checked(bit_space):
     with pytest.raises(ValueError, match="sample_size"):
-        RegularizedEvolution(vector_space, population_size=4, sample_size=5, round_size=2)
+        RegularizedEvolution(bit_space, population_size=4, sample_size=5, round_size=2)
     with pytest.raises(ValueError, match="population_size"):
-        RegularizedEvolution(vector_space, population_size=1, sample_size=1, round_size=2)
+        RegularizedEvolution(bit_space, population_size=1, sample_size=1, round_size=2)
 
 
 def test_ask_inside_another_jit_breeds_the_same_children(strategy):
