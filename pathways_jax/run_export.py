@@ -19,6 +19,7 @@ from pathways_jax.core import experiment
 from pathways_jax.core.loop import search_keys
 from pathways_jax.evaluators.fresh_weights import dataset_arrays, retrain_records
 from pathways_jax.runs import records
+from pathways_jax.spaces.pathway import PathwaySpace
 
 
 class ExportError(ValueError):
@@ -84,8 +85,11 @@ def export_rank(
     config.parallel.num_devices = 0  # The layout does not change the retrained weights.
     built = experiment.build(config)
     space, evaluator = built.space, built.evaluator
-    if not hasattr(space, "export"):
-        raise ExportError(f"the space {config.space.name!r} of {workdir} has no export")
+    if not isinstance(space, PathwaySpace):
+        raise ExportError(
+            f"the run in {workdir} searched the space {config.space.name!r}: only pathway runs "
+            "retrain a rank for export (the run's own best is in best/)"
+        )
     data = evaluator.data
     train_inputs, train_targets, validation, _ = dataset_arrays(data, config.train.eval_chunk)
     steps = config.final.steps or config.train.steps

@@ -154,6 +154,10 @@ def build_report(workdir: str) -> str:
     plot_paths = plots.write_plots(workdir)
     budget = config.get("budget", {}).get("evaluations", "?")
 
+    is_pathway = config.get("space", {}).get("name", "pathway") == "pathway"
+    noun = "pathway" if is_pathway else "candidate"
+    retrained = bool(summary and summary["final"].get("retrained_ids"))
+    stage = "retrained" if retrained else "final"
     lines = ["# Search report", ""]
     if summary is None:
         lines += [
@@ -166,18 +170,19 @@ def build_report(workdir: str) -> str:
         lines += [
             f"{data}{summary['evaluations']} candidates in "
             f"{summary['rounds']} rounds, {summary['wall_seconds']:.1f} s, "
-            f"{summary['compilations']} compilation(s) of the population programs "
-            "(one per shape class used).",
+            f"{summary['compilations']} compilation(s) of the evaluator's programs"
+            + (" (one per shape class used)." if is_pathway else "."),
             "",
         ]
     diverged = sum(1 for r in history if not math.isfinite(r["metrics"]["fitness"]))
     if diverged:
         lines += [f"{diverged} of {len(history)} candidates diverged (fitness -inf).", ""]
 
-    lines += ["## Best pathway", ""]
+    lines += [f"## Best {noun}", ""]
     best = top_pathways(history, 1)[0]
     if summary is not None:
-        lines += [f"Candidate {summary['best_id']} (retrained and tested once):", ""]
+        how = "retrained and tested once" if retrained else "tested once"
+        lines += [f"Candidate {summary['best_id']} ({how}):", ""]
         lines += [f"    {summary['best_description']}", ""]
     else:
         lines += [f"Best so far, candidate {best['id']}:", "", f"    {best['description']}", ""]
@@ -200,8 +205,8 @@ def build_report(workdir: str) -> str:
         lines += _metrics_table(
             {
                 "search (validation)": summary["search_validation"],
-                "retrained (validation)": final["validation"],
-                "retrained (test)": final["test"],
+                f"{stage} (validation)": final["validation"],
+                f"{stage} (test)": final["test"],
             }
         )
         lines.append("")
@@ -211,9 +216,9 @@ def build_report(workdir: str) -> str:
         lines += [f"![{name.replace('_', ' ')}](plots/{plots.PLOT_FILES[name]})", ""]
 
     lines += _pareto_lines(workdir)
-    lines += [f"## Top {TOP_K} pathways", ""]
+    lines += [f"## Top {TOP_K} {noun}s", ""]
     lines += [
-        "| rank | id | round | fitness | params | pathway |",
+        f"| rank | id | round | fitness | params | {noun} |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for rank, record in enumerate(top_pathways(history), start=1):
