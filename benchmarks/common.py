@@ -18,8 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pathways_jax import genome as genome_lib
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway import genome as genome_lib
+from pathways_jax.spaces.pathway.space import PathwaySpace
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(REPO_ROOT, "benchmarks", "results")

@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pathways_jax import genome as genome_lib
-from pathways_jax.spaces import pathway_network
+from pathways_jax.spaces.pathway import genome as genome_lib
+from pathways_jax.spaces.pathway import network as pathway_network
 from pathways_jax.training import trainer
 
 

@@ -23,10 +23,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import PartitionSpec
 
-from pathways_jax import genome as genome_lib
 from pathways_jax import parallel
 from pathways_jax.codegen import decode_blocks
-from pathways_jax.spaces import shape_classes
+from pathways_jax.spaces.pathway import genome as genome_lib
+from pathways_jax.spaces.pathway import shape_classes
 from pathways_jax.training import trainer
 
 

@@ -70,8 +70,8 @@ def measure(genomes, programs: dict, dataset, config) -> dict:
     import jax
     import jax.numpy as jnp
 
-    from pathways_jax import genome as genome_lib
     from pathways_jax.population_program import candidate_keys, search_keys
+    from pathways_jax.spaces.pathway import genome as genome_lib
     from pathways_jax.training import trainer
 
     count = genome_lib.population_size(genomes)
@@ -113,8 +113,8 @@ def main() -> None:
     import jax
 
     from benchmarks import common
-    from pathways_jax import genome as genome_lib
     from pathways_jax.runs import records
+    from pathways_jax.spaces.pathway import genome as genome_lib
 
     space, dataset = common.mnist1d_problem()
     config = common.mnist1d_config()

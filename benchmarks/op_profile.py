@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pathways_jax import genome as genome_lib
+from pathways_jax.spaces.pathway import genome as genome_lib
 from pathways_jax.training import trainer
 
 # The named scopes of ``pathway_network.apply`` and ``trainer.continue_training``,

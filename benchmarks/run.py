@@ -111,7 +111,7 @@ def main(argv=None) -> int:
         throughput,
         time_to_quality,
     )
-    from pathways_jax import genome as genome_lib
+    from pathways_jax.spaces.pathway import genome as genome_lib
 
     common.disable_disk_cache()
     command = "python benchmarks/run.py" + (" --quick" if args.quick else "")

@@ -29,12 +29,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import common  # noqa: E402
 from benchmarks.efficiency import executed_flops_per_example  # noqa: E402
-from pathways_jax import genome as genome_lib  # noqa: E402
 from pathways_jax.core import experiment, stages  # noqa: E402
 from pathways_jax.core.records import history_lines  # noqa: E402
 from pathways_jax.evaluators.metrics import training_records  # noqa: E402
 from pathways_jax.runs import checkpoints, records  # noqa: E402
-from pathways_jax.spaces import pathway_network  # noqa: E402
+from pathways_jax.spaces.pathway import genome as genome_lib  # noqa: E402
+from pathways_jax.spaces.pathway import network as pathway_network  # noqa: E402
 from pathways_jax.training import trainer  # noqa: E402
 
 

@@ -28,9 +28,9 @@ import optax
 
 from benchmarks import common
 from pathways_jax import codegen, parallel
-from pathways_jax import genome as genome_lib
 from pathways_jax.population_program import PopulationProgram, candidate_keys
-from pathways_jax.spaces import pathway_network
+from pathways_jax.spaces.pathway import genome as genome_lib
+from pathways_jax.spaces.pathway import network as pathway_network
 from pathways_jax.training import optimizers, trainer
 
 TRAIN_SEED = 1

@@ -19,8 +19,8 @@ from pathways_jax.evaluators.fresh_weights import FreshWeights, FreshWeightsSett
 from pathways_jax.evaluators.function import FunctionEvaluator
 from pathways_jax.evaluators.member_weights import MemberWeights, MemberWeightsSettings
 from pathways_jax.pathnet import components  # noqa: F401 - registers PathNet's.
-from pathways_jax.spaces import pathway_config
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway import config as pathway_config
+from pathways_jax.spaces.pathway.space import PathwaySpace
 
 
 @registry.register_space("pathway")

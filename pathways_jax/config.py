@@ -14,9 +14,9 @@ import ml_collections
 
 from pathways_jax import data, parallel
 from pathways_jax.core import registry
-from pathways_jax.genome import GeneTables
-from pathways_jax.spaces import shape_classes
-from pathways_jax.spaces.pathway import CROSSOVER_KINDS, DEFAULT_MUTATION_WEIGHTS
+from pathways_jax.spaces.pathway import shape_classes
+from pathways_jax.spaces.pathway.genome import GeneTables
+from pathways_jax.spaces.pathway.space import CROSSOVER_KINDS, DEFAULT_MUTATION_WEIGHTS
 from pathways_jax.strategies import OBJECTIVES, STRATEGY_NAMES
 from pathways_jax.strategies.nsga2 import is_objective
 

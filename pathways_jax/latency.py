@@ -26,8 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pathways_jax import genome as genome_lib
 from pathways_jax.codegen.plain_network import PlainNetwork, decode_blocks
+from pathways_jax.spaces.pathway import genome as genome_lib
 
 TABLE_FILE = "latency.json"
 

@@ -14,12 +14,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pathways_jax import genome, parallel
+from pathways_jax import parallel
 from pathways_jax.core.loop import candidate_keys, search_keys  # noqa: F401 - re-exported.
 from pathways_jax.runs import compilations
-from pathways_jax.spaces import pathway_network
-from pathways_jax.spaces import shape_classes as shape_classes_lib
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway import genome
+from pathways_jax.spaces.pathway import network as pathway_network
+from pathways_jax.spaces.pathway import shape_classes as shape_classes_lib
+from pathways_jax.spaces.pathway.space import PathwaySpace
 from pathways_jax.training import trainer
 
 

@@ -19,7 +19,7 @@ from pathways_jax.core import experiment
 from pathways_jax.core.loop import search_keys
 from pathways_jax.evaluators.fresh_weights import dataset_arrays, retrain_records
 from pathways_jax.runs import records
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway.space import PathwaySpace
 
 
 class ExportError(ValueError):

@@ -25,8 +25,8 @@ from plain_network_test import (
 
 from pathways_jax import codegen
 from pathways_jax.codegen import weights
-from pathways_jax.genome import OPTIMIZERS, SCHEDULES, PathwayGenome
-from pathways_jax.spaces import pathway_network
+from pathways_jax.spaces.pathway import network as pathway_network
+from pathways_jax.spaces.pathway.genome import OPTIMIZERS, SCHEDULES, PathwayGenome
 from pathways_jax.training import trainer
 
 HERE = os.path.dirname(os.path.abspath(__file__))

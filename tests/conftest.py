@@ -23,8 +23,8 @@ os.environ.setdefault(
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
-from pathways_jax.genome import GeneTables  # noqa: E402
-from pathways_jax.spaces.pathway import PathwaySpace  # noqa: E402
+from pathways_jax.spaces.pathway.genome import GeneTables  # noqa: E402
+from pathways_jax.spaces.pathway.space import PathwaySpace  # noqa: E402
 
 SMALL_TABLES = GeneTables(
     max_depth=4,

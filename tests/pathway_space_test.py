@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pathways_jax import genome as genome_lib
-from pathways_jax.genome import CONV, DENSE, IDENTITY, MAX_POOL
+from pathways_jax.spaces.pathway import genome as genome_lib
+from pathways_jax.spaces.pathway.genome import CONV, DENSE, IDENTITY, MAX_POOL
 
 NUM = 128
 

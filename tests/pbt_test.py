@@ -13,9 +13,9 @@ from pathways_jax import api, parallel, strategies
 from pathways_jax import config as config_lib
 from pathways_jax.core import stages
 from pathways_jax.evaluators.member_weights import MemberWeights, MemberWeightsSettings
-from pathways_jax.genome import BLOCK_GENES
 from pathways_jax.population_program import candidate_keys
 from pathways_jax.runs import preemption, records
+from pathways_jax.spaces.pathway.genome import BLOCK_GENES
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VECTOR_CONFIG = os.path.join(REPO, "tests", "configs", "tiny_vector.py")

@@ -13,9 +13,15 @@ from pathways_jax.codegen import (
     decode_blocks,
     plain_params_from_supernet,
 )
-from pathways_jax.genome import ACTIVATIONS, BLOCK_GENES, OPERATIONS, GeneTables, PathwayGenome
-from pathways_jax.spaces import pathway_network
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway import network as pathway_network
+from pathways_jax.spaces.pathway.genome import (
+    ACTIVATIONS,
+    BLOCK_GENES,
+    OPERATIONS,
+    GeneTables,
+    PathwayGenome,
+)
+from pathways_jax.spaces.pathway.space import PathwaySpace
 
 TABLES = GeneTables(max_depth=4, conv_widths=(4, 8), dense_widths=(8, 16), kernel_sizes=(1, 3, 5))
 SMALL_KERNEL_TABLES = GeneTables(

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from pathways_jax import api
-from pathways_jax import genome as genome_lib
 from pathways_jax.config import load_config_file
 from pathways_jax.core import experiment
 from pathways_jax.runs import records
+from pathways_jax.spaces.pathway import genome as genome_lib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEQUENCE_CONFIG = os.path.join(REPO, "tests", "configs", "tiny_sequence.py")

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from conftest import SMALL_TABLES
 
-from pathways_jax import genome as genome_lib
 from pathways_jax import parallel
-from pathways_jax.genome import AVG_POOL, CONV, DENSE, IDENTITY, MAX_POOL
 from pathways_jax.population_program import PopulationProgram, candidate_keys, spread_slots
-from pathways_jax.spaces import shape_classes
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway import genome as genome_lib
+from pathways_jax.spaces.pathway import shape_classes
+from pathways_jax.spaces.pathway.genome import AVG_POOL, CONV, DENSE, IDENTITY, MAX_POOL
+from pathways_jax.spaces.pathway.space import PathwaySpace
 from pathways_jax.training import trainer
 
 STEPS = 6

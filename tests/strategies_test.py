@@ -16,7 +16,7 @@ from pathways_jax import api, strategies
 from pathways_jax import config as config_lib
 from pathways_jax.core import experiment, stages
 from pathways_jax.reproductions import regularized_evolution as reproduction
-from pathways_jax.spaces import pathway_network
+from pathways_jax.spaces.pathway import network as pathway_network
 from pathways_jax.strategies import nsga2
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -180,7 +180,7 @@ def test_equivalent_genomes_share_a_fingerprint_and_hit_the_cache():
     assert space.fingerprint(genome) == space.fingerprint(twin)
     assert space.fingerprint(genome) != space.fingerprint(other)
     cache = stages.EquivalenceCache(space)
-    from pathways_jax import genome as genome_lib
+    from pathways_jax.spaces.pathway import genome as genome_lib
 
     cache.add_records(
         [{"id": 7, "genome": genome_lib.genome_to_json(genome), "metrics": {"fitness": 0.5}}]
@@ -261,8 +261,8 @@ def test_reproduction_summary_and_report(tmp_path):
 def test_nsga2_latency_objective_is_measured_once_per_architecture(tmp_path):
     from pathways_jax import latency
     from pathways_jax.codegen.plain_network import decode_blocks
-    from pathways_jax.genome import genome_from_json
     from pathways_jax.runs.preemption import SearchInterrupted
+    from pathways_jax.spaces.pathway.genome import genome_from_json
 
     config = _config()
     config.strategy.name = "nsga2"

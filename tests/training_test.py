@@ -6,7 +6,12 @@ import numpy as np
 import optax
 import pytest
 
-from pathways_jax.genome import CLASSIFICATION_LOSSES, OPTIMIZERS, REGRESSION_LOSSES, SCHEDULES
+from pathways_jax.spaces.pathway.genome import (
+    CLASSIFICATION_LOSSES,
+    OPTIMIZERS,
+    REGRESSION_LOSSES,
+    SCHEDULES,
+)
 from pathways_jax.training import losses, optimizers
 
 STEPS = 20

@@ -27,8 +27,8 @@ from pathways_jax.codegen.predict_script import PREDICT_SCRIPT
 from pathways_jax.codegen.recipe import decode_recipe
 from pathways_jax.codegen.source_text import block_diagram
 from pathways_jax.codegen.sources import TARGETS, module_header
-from pathways_jax.genome import PathwayGenome, genome_from_json
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway.genome import PathwayGenome, genome_from_json
+from pathways_jax.spaces.pathway.space import PathwaySpace
 
 FLAX_MODULE = "model.py"
 FLAX_PARAMS = "params.msgpack"

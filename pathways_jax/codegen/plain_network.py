@@ -4,7 +4,7 @@
 descriptions; :class:`PlainNetwork` runs those blocks as an ordinary Flax module
 (``nn.Dense``, ``nn.Conv``, pooling, ``nn.LayerNorm``, activations, dropout and
 residual adds); :func:`plain_params_from_supernet` converts the super-network
-parameters of that genome (:mod:`pathways_jax.spaces.pathway_network`) into the
+parameters of that genome (:mod:`pathways_jax.spaces.pathway.network`) into the
 module's parameters, so that both compute the same function.
 
 Layers are named after the position of the block among the active blocks:
@@ -22,8 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pathways_jax import genome as genome_lib
-from pathways_jax.genome import (
+from pathways_jax.spaces.pathway import genome as genome_lib
+from pathways_jax.spaces.pathway.genome import (
     ACTIVATIONS,
     CONV,
     DENSE,
@@ -32,7 +32,7 @@ from pathways_jax.genome import (
     OPERATIONS,
     PathwayGenome,
 )
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway.space import PathwaySpace
 
 LAYER_NORM_EPSILON = 1e-6
 POOL_WINDOW = 2
@@ -202,7 +202,7 @@ def plain_params_from_supernet(
     Args:
       space: the pathway space.
       genome: one valid genome.
-      params: from :func:`pathways_jax.spaces.pathway_network.init_params` (or
+      params: from :func:`pathways_jax.spaces.pathway.network.init_params` (or
         trained), for this genome alone (no population axis).
       blocks: :func:`decode_blocks` of the genome, if already at hand.
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from pathways_jax import genome as genome_lib
 from pathways_jax.codegen.plain_network import decode_blocks
-from pathways_jax.genome import OPTIMIZERS, SCHEDULES, PathwayGenome
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway import genome as genome_lib
+from pathways_jax.spaces.pathway.genome import OPTIMIZERS, SCHEDULES, PathwayGenome
+from pathways_jax.spaces.pathway.space import PathwaySpace
 from pathways_jax.training import optimizers
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathways_jax.codegen import flax_emitter, torch_emitter
 from pathways_jax.codegen.recipe import Recipe, decode_recipe
 from pathways_jax.codegen.source_text import block_diagram, indent, metrics_text
-from pathways_jax.genome import PathwayGenome
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway.genome import PathwayGenome
+from pathways_jax.spaces.pathway.space import PathwaySpace
 
 TARGETS = ("flax", "torch")
 

@@ -25,7 +25,7 @@ from pathways_jax import parallel
 from pathways_jax.evaluators.fresh_weights import dataset_arrays
 from pathways_jax.evaluators.metrics import training_records
 from pathways_jax.runs import compilations
-from pathways_jax.spaces import pathway_network
+from pathways_jax.spaces.pathway import network as pathway_network
 from pathways_jax.training import optimizers, trainer
 
 # Fields of a history record's metrics that are not validation metrics.

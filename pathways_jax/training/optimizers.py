@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from pathways_jax.genome import OPTIMIZERS, SCHEDULES
+from pathways_jax.spaces.pathway.genome import OPTIMIZERS, SCHEDULES
 
 MOMENTUM = 0.9
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8

@@ -15,9 +15,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pathways_jax.genome import PathwayGenome
-from pathways_jax.spaces import pathway_network, shape_classes
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway import network as pathway_network
+from pathways_jax.spaces.pathway import shape_classes
+from pathways_jax.spaces.pathway.genome import PathwayGenome
+from pathways_jax.spaces.pathway.space import PathwaySpace
 from pathways_jax.spaces.switch import switch
 from pathways_jax.training import losses, optimizers
 
@@ -113,7 +114,7 @@ def train(
       train_inputs: ``[n, *program_space.input_shape]`` float32.
       train_targets: ``[n]``.
       program_space: a shape class's narrower space (see
-        :mod:`pathways_jax.spaces.shape_classes`) that ``genome`` fits, to
+        :mod:`pathways_jax.spaces.pathway.shape_classes`) that ``genome`` fits, to
         train in its buffers; ``None`` trains in ``space``'s. The initial
         weights are ``space``'s either way.
 

@@ -1,7 +1,7 @@
 """Variation of pathway genomes: mutation (block gene, training gene, insert,
 remove, swap) and crossover (block, uniform, one-point).
 
-Mixed into :class:`~pathways_jax.spaces.pathway.PathwaySpace`: every method
+Mixed into :class:`~pathways_jax.spaces.pathway.space.PathwaySpace`: every method
 is a pure function of a PRNG key that never returns an invalid genome (a
 fixed number of proposals is drawn in parallel and the first valid one kept,
 with a change that is valid by construction as the fallback).
@@ -12,14 +12,14 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from pathways_jax.genome import (
+from pathways_jax.spaces.pathway.genome import (
     BLOCK_GENES,
     DENSE,
     IDENTITY,
     TRAINING_GENES,
     PathwayGenome,
 )
-from pathways_jax.spaces.pathway_protocol import CROSSOVER_KINDS
+from pathways_jax.spaces.pathway.protocol import CROSSOVER_KINDS
 
 NUM_PROPOSALS = 16  # Proposals drawn per sample, mutation and crossover.
 

@@ -24,9 +24,16 @@ import itertools
 import jax
 import jax.numpy as jnp
 
-from pathways_jax import genome as genome_lib
-from pathways_jax.genome import AVG_POOL, CONV, DENSE, IDENTITY, MAX_POOL, PathwayGenome
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway import genome as genome_lib
+from pathways_jax.spaces.pathway.genome import (
+    AVG_POOL,
+    CONV,
+    DENSE,
+    IDENTITY,
+    MAX_POOL,
+    PathwayGenome,
+)
+from pathways_jax.spaces.pathway.space import PathwaySpace
 from pathways_jax.spaces.switch import switch
 
 LAYER_NORM_EPSILON = 1e-6

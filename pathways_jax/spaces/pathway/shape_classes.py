@@ -33,9 +33,9 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from pathways_jax import genome as genome_lib
-from pathways_jax.genome import AVG_POOL, CONV, DENSE, MAX_POOL, PathwayGenome
-from pathways_jax.spaces.pathway import PathwaySpace
+from pathways_jax.spaces.pathway import genome as genome_lib
+from pathways_jax.spaces.pathway.genome import AVG_POOL, CONV, DENSE, MAX_POOL, PathwayGenome
+from pathways_jax.spaces.pathway.space import PathwaySpace
 
 FULL = "full"
 VECTOR = "vector"

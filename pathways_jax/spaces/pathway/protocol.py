@@ -3,7 +3,7 @@
 equivalence fingerprint, the fallback, the measures constraints limit,
 population-based training's perturbation, export and the record of the space.
 
-:class:`~pathways_jax.spaces.pathway.PathwaySpace` inherits these; they live
+:class:`~pathways_jax.spaces.pathway.space.PathwaySpace` inherits these; they live
 here so that the space's sampling and variation stay one module.
 """
 
@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pathways_jax import genome as genome_lib
+from pathways_jax.spaces.pathway import genome as genome_lib
 
 CROSSOVER_KINDS = ("block", "uniform", "one_point")
 # Population-based training multiplies the learning rate by one of these.
@@ -60,7 +60,7 @@ class PathwayProtocol:
 
     def measures(self, genome) -> dict:
         """``num_params`` (int32) and forward ``flops`` per example (float32)."""
-        from pathways_jax.spaces import pathway_network
+        from pathways_jax.spaces.pathway import network as pathway_network
 
         return {
             "num_params": pathway_network.count_parameters(self, genome),

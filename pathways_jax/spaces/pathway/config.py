@@ -1,7 +1,7 @@
 """The pathway space's config section: its checks and its gene tables.
 
 ``config.space`` of a pathway search holds the gene tables
-(:class:`~pathways_jax.genome.GeneTables`) and the mutation weights; the
+(:class:`~pathways_jax.spaces.pathway.genome.GeneTables`) and the mutation weights; the
 ``pathway`` space factory (:mod:`pathways_jax.builtin`) checks them here and
 builds the tables once.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import ml_collections
 
 from pathways_jax.config import _positive_ints, _require, default_config
-from pathways_jax.genome import GeneTables
+from pathways_jax.spaces.pathway.genome import GeneTables
 
 
 def check_pathway_space(space: ml_collections.ConfigDict) -> None:

@@ -17,8 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pathways_jax import genome as genome_lib
-from pathways_jax.genome import (
+from pathways_jax.spaces.pathway import genome as genome_lib
+from pathways_jax.spaces.pathway.genome import (
     ACTIVATIONS,
     AVG_POOL,
     BLOCK_GENES,
@@ -33,8 +33,8 @@ from pathways_jax.genome import (
     GeneTables,
     PathwayGenome,
 )
-from pathways_jax.spaces.pathway_protocol import CROSSOVER_KINDS, PathwayProtocol
-from pathways_jax.spaces.pathway_variation import NUM_PROPOSALS, PathwayVariation
+from pathways_jax.spaces.pathway.protocol import CROSSOVER_KINDS, PathwayProtocol
+from pathways_jax.spaces.pathway.variation import NUM_PROPOSALS, PathwayVariation
 
 __all__ = ["CROSSOVER_KINDS", "DEFAULT_MUTATION_WEIGHTS", "NUM_PROPOSALS", "PathwaySpace"]
 
@@ -59,7 +59,7 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
       channel_bound: if above 0, the channel axis of the activation buffer
         (``max_channels``) is this many channels instead of the widest the
         tables allow; such a narrower space holds only the genomes whose
-        every map fits it (see :mod:`pathways_jax.spaces.shape_classes`).
+        every map fits it (see :mod:`pathways_jax.spaces.pathway.shape_classes`).
     """
 
     tables: GeneTables

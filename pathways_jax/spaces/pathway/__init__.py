@@ -1,0 +1,31 @@
+"""The pathway space: a model recipe (blocks and training genes) as a genome.
+
+- :mod:`.genome`: the gene tables and the fixed-shape genome pytree.
+- :mod:`.space`: :class:`PathwaySpace`, sampling, validation, description;
+  :mod:`.variation` its mutation and crossover, :mod:`.protocol` its JSON,
+  fingerprint, fallback, measures, export and drawing hooks.
+- :mod:`.network`: the super-network that runs any genome of the space.
+- :mod:`.shape_classes`: narrower super-networks for the genomes that fit them.
+- :mod:`.config`: the checks and gene tables of its ``config.space``.
+
+The code a pathway is exported as is in :mod:`pathways_jax.codegen`.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "PathwaySpace": "space",
+    "CROSSOVER_KINDS": "space",
+    "DEFAULT_MUTATION_WEIGHTS": "space",
+    "INPUT_KINDS": "space",
+    "GeneTables": "genome",
+    "PathwayGenome": "genome",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'pathways_jax.spaces.pathway' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"pathways_jax.spaces.pathway.{_EXPORTS[name]}"), name)
