@@ -17,7 +17,7 @@ The public API (each name is imported on first use):
   :class:`FunctionEvaluator`), with :class:`LoopSettings`.
 """
 
-import importlib
+from pathways_jax import lazy
 
 _EXPORTS = {
     "run_search": "pathways_jax.api",
@@ -47,10 +47,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'pathways_jax' has no attribute {name!r}")
-    target = _EXPORTS[name]
-    module, attribute = target if isinstance(target, tuple) else (target, name)
-    return getattr(importlib.import_module(module), attribute)
+__getattr__ = lazy.exports(__name__, _EXPORTS)

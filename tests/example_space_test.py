@@ -95,7 +95,7 @@ def test_a_space_of_ones_own_runs_with_every_strategy_through_the_command(
 
 
 def test_a_space_of_ones_own_resumes_after_sigkill_to_the_same_history(example_copy, tmp_path):
-    overrides = ["--config.budget.evaluations=1200", "--config.checkpoint.every_rounds=5"]
+    overrides = ["--config.budget.evaluations=640", "--config.checkpoint.every_rounds=5"]
     reference = tmp_path / "reference"
     done = _cli(example_copy, reference, *overrides)
     assert done.returncode == 0, done.stderr[-3000:]

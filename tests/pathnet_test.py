@@ -324,11 +324,11 @@ def _search_command(workdir, *overrides):
 
 
 def test_pathnet_through_the_search_command_resumes_after_sigkill(tmp_path):
-    """Two tasks of 120 rounds of 4 pathways (the target is out of reach); killed with
+    """Two tasks of 60 rounds of 4 pathways (the target is out of reach); killed with
     SIGKILL during task 1, the same command resumes to the histories of an
     uninterrupted run."""
     overrides = [
-        "--config.budget.evaluations=480",
+        "--config.budget.evaluations=240",
         "--config.budget.target_fitness=2.0",
         "--config.checkpoint.every_rounds=10",
         "--config.progress.report=False",
@@ -338,7 +338,7 @@ def test_pathnet_through_the_search_command_resumes_after_sigkill(tmp_path):
         _search_command(reference, *overrides), capture_output=True, text=True, timeout=600, env=ENV
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "Task 1 (5, 9): did not reach the target fitness in 120 rounds" in done.stdout
+    assert "Task 1 (5, 9): did not reach the target fitness in 60 rounds" in done.stdout
     workdir = tmp_path / "killed"
     process = subprocess.Popen(
         _search_command(workdir, *overrides),
@@ -348,7 +348,7 @@ def test_pathnet_through_the_search_command_resumes_after_sigkill(tmp_path):
     )
     metrics = workdir / "task1" / "metrics.jsonl"
     deadline = time.monotonic() + 300
-    while not (metrics.exists() and len(metrics.read_text().splitlines()) >= 25):
+    while not (metrics.exists() and len(metrics.read_text().splitlines()) >= 15):
         assert process.poll() is None, process.stderr.read().decode()[-3000:]
         assert time.monotonic() < deadline
         time.sleep(0.005)
@@ -361,7 +361,7 @@ def test_pathnet_through_the_search_command_resumes_after_sigkill(tmp_path):
     for name in ("task0/history.jsonl", "task1/history.jsonl", "task1/best/genome.json"):
         assert (workdir / name).read_bytes() == (reference / name).read_bytes(), name
     lines = records.read_json_lines(str(workdir / "task1" / "history.jsonl"))
-    assert [line["id"] for line in lines] == list(range(480))
+    assert [line["id"] for line in lines] == list(range(240))
 
 
 def test_reproduction_writes_its_report_and_resumes(tmp_path):

@@ -206,10 +206,7 @@ def run(
                 round_start = time.perf_counter()
                 ask_key = jax.random.fold_in(strategy_key, round_index)
                 num_real = min(settings.round_size, budget - log.evaluated)
-                plan = stages.ask_round(strategy, ask_key, state, num_real)
-                for stage in round_stages:
-                    if hasattr(stage, "before"):
-                        plan = stage.before(ask_key, strategy, state, plan, num_real)
+                plan = stages.plan_round(strategy, ask_key, state, num_real, round_stages)
                 ids = np.arange(log.evaluated, log.evaluated + settings.round_size)
                 keys = candidate_keys(train_key, ids)
                 metrics = evaluator.evaluate(plan, keys, num_real, ids)

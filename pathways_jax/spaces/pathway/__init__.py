@@ -11,21 +11,17 @@
 The code a pathway is exported as is in :mod:`pathways_jax.codegen`.
 """
 
-import importlib
+from pathways_jax import lazy
 
 _EXPORTS = {
-    "PathwaySpace": "space",
-    "CROSSOVER_KINDS": "space",
-    "DEFAULT_MUTATION_WEIGHTS": "space",
-    "INPUT_KINDS": "space",
-    "GeneTables": "genome",
-    "PathwayGenome": "genome",
+    "PathwaySpace": ".space",
+    "CROSSOVER_KINDS": ".space",
+    "DEFAULT_MUTATION_WEIGHTS": ".space",
+    "INPUT_KINDS": ".space",
+    "GeneTables": ".genome",
+    "PathwayGenome": ".genome",
 }
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'pathways_jax.spaces.pathway' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"pathways_jax.spaces.pathway.{_EXPORTS[name]}"), name)
+__getattr__ = lazy.exports(__name__, _EXPORTS)
