@@ -9,20 +9,13 @@ from __future__ import annotations
 import datetime
 import os
 
-from benchmarks.report_format import (  # noqa: F401
-    TARGETS,
-    _accuracy_agreement,
-    _load,
-    _median_by_kind,
-    _table,
-    _verdict,
-)
-from benchmarks.report_scale import (  # noqa: F401
+from benchmarks.report_format import TARGETS, _load, _table, _verdict
+from benchmarks.report_scale import (
     compilation_section,
     quality_section,
     scaling_section,
 )
-from benchmarks.report_speed import (  # noqa: F401
+from benchmarks.report_speed import (
     conv_section,
     efficiency_section,
     op_profile_section,

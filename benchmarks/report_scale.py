@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.report_format import (  # noqa: F401
-    TARGETS,
-    _accuracy_agreement,
-    _load,
-    _median_by_kind,
-    _table,
-    _verdict,
-)
+from benchmarks.report_format import _table
 
 
 def compilation_section(c: dict) -> list[str]:

@@ -6,14 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.report_format import (  # noqa: F401
-    TARGETS,
-    _accuracy_agreement,
-    _load,
-    _median_by_kind,
-    _table,
-    _verdict,
-)
+from benchmarks.report_format import _accuracy_agreement, _median_by_kind, _table
 
 
 def throughput_section(t: dict) -> tuple[list[str], dict]:

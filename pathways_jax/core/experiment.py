@@ -59,7 +59,7 @@ def evaluator_name(config, space, strategy) -> str:
     return getattr(space, "default_evaluator", "fresh_weights")
 
 
-def round_stages(config, space, strategy, mesh) -> tuple:
+def round_stages(config, space, strategy) -> tuple:
     """The round stages the config asks for, in order: constraint repair,
     equivalence cache, measured latency."""
     from pathways_jax.core.latency_stage import MeasuredLatency
@@ -89,7 +89,6 @@ def round_stages(config, space, strategy, mesh) -> tuple:
             space, batch_size=config.strategy.latency_batch_size, table=table
         )
         built.append(MeasuredLatency(meter))
-    del mesh
     return tuple(built)
 
 
@@ -99,9 +98,7 @@ def build_space(config: ml_collections.ConfigDict, dataset=None):
     import pathways_jax.builtin  # noqa: F401 - registers the built-in components.
 
     _import_modules(config)
-    context = registry.BuildContext(config.seed, config.dataset, None, 0)
-    if dataset is not None:
-        context._dataset = dataset
+    context = registry.BuildContext(config.seed, config.dataset, None, 0, dataset=dataset)
     factory = registry.lookup("space", config.space.get("name", "pathway"), "space.name")
     return factory(config.space, context)
 
@@ -157,7 +154,7 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         space=space,
         strategy=strategy,
         evaluator=evaluator,
-        stages=round_stages(config, space, strategy, mesh),
+        stages=round_stages(config, space, strategy),
         settings=settings,
         run_config=config.to_dict(),
         divergence_hint=getattr(space, "divergence_hint", ""),

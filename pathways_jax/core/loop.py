@@ -177,7 +177,6 @@ def run(
         logging.info("Resuming from %s", checkpoints.describe_progress(progress))
     earlier_seconds = progress["elapsed_seconds"]
     elapsed = lambda: earlier_seconds + time.perf_counter() - session_start
-    cache = next((s for s in round_stages if isinstance(s, stages.EquivalenceCache)), None)
 
     def save_checkpoint(rounds_done: int) -> None:
         progress.update(rounds=rounds_done, elapsed_seconds=elapsed(), **log.progress())
@@ -220,13 +219,10 @@ def run(
                     state, plan.children, values, num_real, **evaluator.admission(plan.notes)
                 )
                 lines = history_lines(space, plan, metrics, ids, round_index)
-                if cache is not None:
-                    cache.remember(plan, lines)
+                _call(round_stages, "record", plan, lines)
                 log.add_round(lines, evaluator)
                 history.extend(lines)
-                line = log.round_line(
-                    round_index, strategy, state, plan, lines, round_stages, evaluator
-                )
+                line = log.round_line(round_index, strategy, state, plan, lines, round_stages)
                 line["wall_seconds"] = round(elapsed(), 3)
                 line["candidates_per_second"] = round(
                     num_real / max(time.perf_counter() - round_start, 1e-9), 4

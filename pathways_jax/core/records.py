@@ -107,9 +107,8 @@ class RoundLog:
         self.finalists = self.finalists[: self.top_k]
         self.evaluated += len(lines)
 
-    def round_line(self, round_index, strategy, state, plan, lines, round_stages, evaluator):
+    def round_line(self, round_index, strategy, state, plan, lines, round_stages):
         """The round's ``metrics.jsonl`` line (timing fields are the loop's)."""
-        del evaluator
         alive = np.asarray(state.fitness)[np.asarray(state.birth) >= 0]
         finite = alive[np.isfinite(alive)]
         fitness = [record["metrics"]["fitness"] for record in lines]

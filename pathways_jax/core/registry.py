@@ -130,13 +130,13 @@ class BuildContext:
       space: the search space, once it is built (for evaluator factories).
     """
 
-    def __init__(self, seed, dataset_settings, mesh, num_rounds):
+    def __init__(self, seed, dataset_settings, mesh, num_rounds, dataset=None):
         self.seed = seed
         self.dataset_settings = dataset_settings
         self.mesh = mesh
         self.num_rounds = num_rounds
         self.space = None
-        self._dataset = None
+        self._dataset = dataset  # An already loaded one, else loaded on first use.
 
     @property
     def dataset(self):
@@ -149,7 +149,3 @@ class BuildContext:
             self._dataset = data.load_dataset(self.dataset_settings, seed=self.seed)
             logging.info("Data: %s", self._dataset.summary())
         return self._dataset
-
-    @property
-    def has_dataset(self) -> bool:
-        return self._dataset is not None

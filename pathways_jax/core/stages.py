@@ -19,7 +19,8 @@ Every stage is deterministic, and what it remembers is rebuilt from the kept
 history (``resume``) or carried in the checkpoint (``progress``) when a search
 resumes. A stage implements any of ``before(key, strategy, state, plan,
 num_real)``, ``after(plan, records)``, ``resume(records, progress)``,
-``progress()``, ``round_metrics()`` and ``finish(workdir, summary)``.
+``record(plan, history_lines)``, ``progress()``, ``round_metrics()`` and
+``finish(workdir, summary)``.
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ class EquivalenceCache:
             for record, inherited in zip(records, plan.cached, strict=False)
         ]
 
-    def remember(self, plan: RoundPlan, lines: list[dict]) -> None:
+    def record(self, plan: RoundPlan, lines: list[dict]) -> None:
         """Remember a round's trained candidates by the fingerprints ``before``
         computed (no second decoding)."""
         for key, line in zip(plan.fingerprints, lines, strict=False):
