@@ -29,6 +29,7 @@ setup(
         "tensorboardX>=2.6",
         "matplotlib>=3.7",
     ],
+    entry_points={"console_scripts": ["pathways-jax=pathways_jax.commands.main:main"]},
     extras_require={
         "test": [
             "pytest>=8.0",
@@ -36,7 +37,9 @@ setup(
             "hypothesis>=6.100",
             "ruff>=0.6",
             "tensorboard>=2.16",
+            "pandas>=2.0",
         ],
+        "tables": ["pandas>=2.0"],
         "torch": ["torch>=2.3"],
     },
     classifiers=[

@@ -1,7 +1,8 @@
 r"""Run every benchmark and write ``docs/benchmarks.md`` and ``benchmarks/results/*.json``.
 
     python benchmarks/run.py            # the full run (about 20 minutes on 2 cores)
-    python benchmarks/run.py --quick    # a small smoke version (figures mean nothing)
+    python benchmarks/run.py --quick    # a small smoke version (figures mean nothing),
+                                        # written to benchmarks/quick/, not docs/
 
 The process fakes one CPU device per core (``JAX_NUM_CPU_DEVICES``) unless
 that variable is already set; benchmarks that need another device count run
@@ -44,7 +45,7 @@ FULL = {
     "quality_overrides": {},
 }
 QUICK = {
-    "overrides": {"space.max_depth": 2},
+    "overrides": {"space.max_depth": 1},
     "throughput_pathways": 4,
     "throughput_steps": 5,
     # The quick run's 'none' program is the default run's full one (cached).
@@ -59,7 +60,7 @@ QUICK = {
     "compile_steps": 5,
     "quality_seeds": (0,),
     "quality_overrides": {
-        "space.max_depth": 2,
+        "space.max_depth": 1,
         "budget.evaluations": 8,
         "train.steps": 5,
         "final.steps": 5,
@@ -71,8 +72,18 @@ QUICK = {
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small smoke version")
-    parser.add_argument("--results_dir", default=os.path.join(REPO_ROOT, "benchmarks", "results"))
-    parser.add_argument("--doc", default=os.path.join(REPO_ROOT, "docs", "benchmarks.md"))
+    parser.add_argument(
+        "--results_dir",
+        default=None,
+        help="where the JSON results go (default: benchmarks/results, or benchmarks/quick/results "
+        "with --quick, so that a smoke run never replaces the published figures)",
+    )
+    parser.add_argument(
+        "--doc",
+        default=None,
+        help="the page to write (default: docs/benchmarks.md, or benchmarks/quick/benchmarks.md "
+        "with --quick)",
+    )
     parser.add_argument(
         "--only",
         default="",
@@ -80,6 +91,21 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
+    quick_dir = os.path.join(REPO_ROOT, "benchmarks", "quick")
+    if args.results_dir is None:
+        args.results_dir = (
+            os.path.join(quick_dir, "results")
+            if args.quick
+            else os.path.join(REPO_ROOT, "benchmarks", "results")
+        )
+    if args.doc is None:
+        args.doc = (
+            os.path.join(quick_dir, "benchmarks.md")
+            if args.quick
+            else os.path.join(REPO_ROOT, "docs", "benchmarks.md")
+        )
+    os.makedirs(args.results_dir, exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(args.doc)), exist_ok=True)
     # Before JAX is imported (it reads the cache directory once).
     if args.quick:
         os.environ["PATHWAYS_JAX_BENCHMARK_KEEP_CACHE"] = "1"

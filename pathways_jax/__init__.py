@@ -43,6 +43,8 @@ _EXPORTS = {
     "FreshWeights": "pathways_jax.evaluators",
     "MemberWeights": "pathways_jax.evaluators",
     "FunctionEvaluator": "pathways_jax.evaluators",
+    "PathwayClassifier": "pathways_jax.automodel",
+    "PathwayRegressor": "pathways_jax.automodel",
 }
 
 __all__ = sorted(_EXPORTS)

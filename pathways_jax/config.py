@@ -103,11 +103,19 @@ def default_config() -> ml_collections.ConfigDict:
     config.constraints = ml_collections.ConfigDict()
     config.constraints.max_params = 0  # 0: no limit. Larger pathways are never trained.
     config.constraints.max_flops = 0  # 0: no limit (forward FLOPs per example).
+    # 0: no limit. Inference milliseconds per batch of strategy.latency_batch_size,
+    # measured on this machine; slower pathways get fitness -inf.
+    config.constraints.max_latency_ms = 0.0
 
     config.budget = ml_collections.ConfigDict()
     config.budget.evaluations = 64  # Candidates trained, the initial population included.
     # Stop after the round in which a candidate's fitness reaches this (inf: never).
     config.budget.target_fitness = float("inf")
+    # Wall-clock seconds for the whole search, retraining and export included
+    # (inf: none). No round starts that would not fit (estimated from the
+    # measured rounds); evaluations stays the upper bound. The history then
+    # depends on the machine's speed: evaluations is the reproducible budget.
+    config.budget.seconds = float("inf")
 
     config.train = ml_collections.ConfigDict()
     config.train.steps = 500  # Optimisation steps per candidate during the search.
@@ -231,11 +239,27 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         target,
         "a number (inf: spend the whole budget)",
     )
+    seconds = config.budget.get("seconds", float("inf"))
+    _require(
+        isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0,
+        "budget.seconds",
+        seconds,
+        "a number of seconds > 0 (inf: no time limit)",
+    )
     _require(
         isinstance(config.budget.evaluations, int) and config.budget.evaluations >= 1,
         "budget.evaluations",
         config.budget.evaluations,
         "an integer >= 1",
+    )
+    latency_limit = config.constraints.get("max_latency_ms", 0.0)
+    _require(
+        isinstance(latency_limit, int | float)
+        and not isinstance(latency_limit, bool)
+        and latency_limit >= 0,
+        "constraints.max_latency_ms",
+        latency_limit,
+        "a number of milliseconds >= 0 (0: no limit)",
     )
     _require(
         isinstance(config.final.top_k, int) and config.final.top_k >= 1,
@@ -301,6 +325,7 @@ def check_population_based_training(config: ml_collections.ConfigDict) -> None:
         ("len(fidelity.rung_steps)", len(config.fidelity.rung_steps)),
         ("constraints.max_params", config.constraints.max_params),
         ("constraints.max_flops", config.constraints.max_flops),
+        ("constraints.max_latency_ms", config.constraints.get("max_latency_ms", 0.0)),
     ):
         _require(value == 0, name, value, "0 for strategy.name='pbt'")
     _require(

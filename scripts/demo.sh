@@ -9,9 +9,14 @@ export JAX_NUM_CPU_DEVICES="${JAX_NUM_CPU_DEVICES:-2}"
   --config=configs/mnist1d.py --workdir="$WORKDIR" --overwrite "$@"
 echo
 echo "Results are in $WORKDIR:"
-echo "  summary.json     best pathway, validation and test metrics, wall time, compilations"
-echo "  report.md        the run at a glance: best pathway, metrics, plots (plots/), top 10"
-echo "  best/            the best pathway as code: model.py (Flax), model_torch.py (PyTorch),"
-echo "                   their weights, and predict.py:"
-echo "                   .venv/bin/python $WORKDIR/best/predict.py --data=$WORKDIR/best/test_split.npz"
-echo "  history.jsonl    every evaluated pathway; metrics.jsonl one line per round"
+# Only what the run wrote (model_torch.py only where torch is installed).
+describe() { [ -e "$WORKDIR/$1" ] && printf '  %-16s %s\n' "$1" "$2"; return 0; }
+describe summary.json "best pathway, validation and test metrics, wall time, compilations"
+describe report.md "the run at a glance: best pathway, metrics, plots (plots/), top 10"
+describe history.jsonl "every evaluated pathway; metrics.jsonl one line per round"
+describe best/model.py "the best pathway as a Flax module; weights in best/params.msgpack"
+describe best/model_torch.py "the same as a PyTorch module; weights in best/weights.pt"
+if [ -e "$WORKDIR/best/predict.py" ]; then
+  echo "  best/predict.py  predictions from the exported code:"
+  echo "                   .venv/bin/python $WORKDIR/best/predict.py --data=$WORKDIR/best/test_split.npz"
+fi

@@ -117,6 +117,7 @@ BAD_INPUTS = {
     "negative_population": _overrides("--config.strategy.population_size=-4"),
     "sample_larger_than_population": _overrides("--config.strategy.sample_size=50"),
     "zero_budget": _overrides("--config.budget.evaluations=0"),
+    "zero_time_budget": _overrides("--config.budget.seconds=0"),
     "learning_rate_range_reversed": _overrides(
         "--config.space.log10_learning_rate_min=-1", "--config.space.log10_learning_rate_max=-3"
     ),
@@ -151,7 +152,7 @@ BAD_INPUTS = {
     "non_numeric_npz": _npz(x=np.full((30, 3), "a"), y=Y),
     "missing_csv": lambda tmp_path: [f"--config.dataset.name=csv:{tmp_path / 'absent.csv'}"],
     "truncated_csv": _csv("a,b,label\n1,2,0\n3,4,1\n5,"),
-    "non_numeric_csv": _csv("a,b,label\n1,2,0\n3,x,1\n"),
+    "csv_row_without_label": _csv("a,b,label\n1,red,0\n3,blue,\n"),
     "nan_features": _npz(x=NAN_X, y=Y),
     "infinite_features": _csv("a,b,label\n1,2,0\n3,inf,1\n5,6,2\n"),
     "nan_labels": _npz(x=X, y=np.full((30,), np.nan, np.float32)),

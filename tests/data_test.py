@@ -347,6 +347,29 @@ def test_csv_label_column_and_auto_regression(tmp_path):
     assert load(name=name, label_column="b", task="regression").task == "regression"
 
 
+def test_csv_with_text_and_missing_cells_is_encoded_with_training_statistics(tmp_path):
+    rng = np.random.default_rng(0)
+    colours = np.array(["red", "green", "blue"])
+    lines = ["size,colour,label"]
+    for i in range(60):
+        size = "" if i % 7 == 0 else f"{rng.normal(10 + i % 2, 1):.3f}"
+        colour = "" if i % 11 == 0 else colours[i % 3]
+        lines.append(f"{size},{colour},{'big' if i % 2 else 'small'}")
+    dataset = load(name=write_csv(tmp_path, "\n".join(lines) + "\n"))
+    encoding = dataset.encoding
+    assert dataset.class_names == ("big", "small") and dataset.task == "classification"
+    assert [c["kind"] for c in encoding["columns"]] == ["numeric", "one_hot"]
+    assert encoding["features"][:2] == ["size", "size missing"]
+    assert set(encoding["features"][2:5]) == {"colour=red", "colour=green", "colour=blue"}
+    assert dataset.input_shape == (len(encoding["features"]),)
+    # Standardised with the training rows' statistics: mean 0 there, not elsewhere.
+    np.testing.assert_allclose(dataset.x_train[:, 0].mean(), 0.0, atol=1e-5)
+    assert abs(dataset.x_test[:, 0].mean()) > 1e-4
+    assert np.isfinite(dataset.x_train).all() and np.isfinite(dataset.x_test).all()
+    total = len(dataset.y_train) + len(dataset.y_val) + len(dataset.y_test)
+    assert total == 60
+
+
 def test_infer_task_rule():
     assert validation.infer_task(np.array([0, 5, 3])) == "classification"
     assert validation.infer_task(np.array([0.0, 1.0, 1.0])) == "classification"
@@ -428,9 +451,16 @@ FAILURES = {
     "csv_only_label": (_csv("label\n0\n1\n"), "only the label column"),
     "csv_no_rows": (_csv("a,label\n"), "no data rows"),
     "csv_ragged": (_csv("a,b,label\n1,2,0\n3,4\n"), "line 3 has 2 cells"),
-    "csv_non_numeric": (_csv("a,b,label\n1,2,0\n3,x,1\n"), "line 3, column 'b'.*'x'"),
+    "csv_missing_label": (
+        _csv("a,b,label\n1,x,0\n3,y,\n"),
+        r"column 'label' has 1 missing values, e.g. in data row 2",
+    ),
+    "csv_text_label_for_regression": (
+        _csv("a,label\n1,low\n2,high\n", task="regression"),
+        r"column 'label' has text value 'low' but task='regression'",
+    ),
     "csv_duplicate": (_csv("a,a,label\n1,2,0\n"), r"duplicate column names \['a'\]"),
-    "csv_nan": (_csv("a,label\n1,0\nnan,1\n"), "feature columns has 1 NaN"),
+    "csv_inf": (_csv("a,label\n1,0\ninf,1\n"), "feature columns has 0 NaN and 1 inf"),
     "csv_bad_encoding": (_file(b"a,label\n\xff,1\n", "data.csv"), "UnicodeDecodeError"),
 }
 

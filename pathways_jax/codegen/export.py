@@ -27,6 +27,7 @@ from pathways_jax.codegen.predict_script import PREDICT_SCRIPT
 from pathways_jax.codegen.recipe import decode_recipe
 from pathways_jax.codegen.source_text import block_diagram
 from pathways_jax.codegen.sources import TARGETS, module_header
+from pathways_jax.data import table_encoding
 from pathways_jax.spaces.pathway.genome import PathwayGenome, genome_from_json
 from pathways_jax.spaces.pathway.space import PathwaySpace
 
@@ -38,6 +39,9 @@ PREDICT_FILE = "predict.py"
 PREPROCESSING_FILE = "preprocessing.json"
 DIAGRAM_FILE = "pathway.txt"
 TEST_SPLIT_FILE = "test_split.npz"
+TEST_TABLE_FILE = "test_split.csv"
+TABLE_ENCODING_FILE = "table_encoding.py"
+LABEL_COLUMN = "label"
 
 
 def torch_available() -> bool:
@@ -45,9 +49,11 @@ def torch_available() -> bool:
 
 
 def preprocessing_record(dataset) -> dict:
-    """What turns a raw example of ``dataset`` into a model input, as JSON."""
+    """What turns a raw example of ``dataset`` into a model input, as JSON
+    (with ``table``, the raw table encoding, and ``class_names`` when the
+    dataset has them)."""
     as_list = lambda v: None if v is None else np.asarray(v, np.float64).tolist()
-    return {
+    record = {
         "task": dataset.task,
         "input_shape": list(dataset.input_shape),
         "num_outputs": int(dataset.num_outputs),
@@ -56,6 +62,38 @@ def preprocessing_record(dataset) -> dict:
         "target_mean": float(dataset.target_mean),
         "target_std": float(dataset.target_std),
     }
+    if getattr(dataset, "encoding", None) is not None:
+        record["table"] = dataset.encoding
+    if getattr(dataset, "class_names", None) is not None:
+        record["class_names"] = list(dataset.class_names)
+    return record
+
+
+def write_raw_test_table(path: str, dataset) -> None:
+    """The raw test rows of a table dataset as CSV, labels last (as class names)."""
+    import csv
+
+    columns = dataset.raw_test
+    labels = np.asarray(dataset.y_test)
+    if dataset.task == "regression":
+        labels = labels.astype(np.float64) * dataset.target_std + dataset.target_mean
+    elif dataset.class_names is not None:
+        labels = np.asarray(dataset.class_names, dtype=object)[labels]
+    names = list(columns)
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow([*names, LABEL_COLUMN])
+        for row in range(len(labels)):
+            cells = [_csv_cell(columns[name][row]) for name in names]
+            writer.writerow([*cells, _csv_cell(labels[row])])
+
+
+def _csv_cell(cell) -> str:
+    if table_encoding.is_missing(cell):
+        return ""
+    if isinstance(cell, float | np.floating):
+        return repr(float(cell))
+    return str(cell)
 
 
 def raw_test_split(dataset) -> dict[str, np.ndarray]:
@@ -146,7 +184,15 @@ def export_pathway(
     write(PREDICT_FILE, PREDICT_SCRIPT)
     write(PREPROCESSING_FILE, json.dumps(preprocessing_record(dataset), indent=2) + "\n")
     write(DIAGRAM_FILE, recipe.description + "\n\n" + block_diagram(recipe) + "\n")
-    if write_test_split:
+    if getattr(dataset, "encoding", None) is not None:
+        # predict.py encodes raw rows with the same code the search used.
+        with open(table_encoding.__file__, encoding="utf-8") as file:
+            write(TABLE_ENCODING_FILE, file.read())
+        if write_test_split and dataset.raw_test is not None:
+            path = os.path.join(out_dir, TEST_TABLE_FILE)
+            write_raw_test_table(path, dataset)
+            written.append(path)
+    elif write_test_split:
         path = os.path.join(out_dir, TEST_SPLIT_FILE)
         np.savez(path, **raw_test_split(dataset))
         written.append(path)

@@ -45,6 +45,7 @@ def loop_settings(config) -> LoopSettings:
         log_every_seconds=float(config.progress.log_every_seconds),
         report=bool(config.progress.report),
         target_fitness=float(config.budget.get("target_fitness", float("inf"))),
+        seconds=float(config.budget.get("seconds", float("inf"))),
     )
 
 
@@ -61,8 +62,9 @@ def evaluator_name(config, space, strategy) -> str:
 
 def round_stages(config, space, strategy) -> tuple:
     """The round stages the config asks for, in order: constraint repair,
-    equivalence cache, measured latency."""
-    from pathways_jax.core.latency_stage import MeasuredLatency
+    equivalence cache, measured latency (for the objective or a limit), the
+    latency limit."""
+    from pathways_jax.core.latency_stage import LatencyLimit, MeasuredLatency
 
     built = []
     limits = {
@@ -76,7 +78,8 @@ def round_stages(config, space, strategy) -> tuple:
             raise config_lib.ConfigError(f"config.constraints: {error}") from None
     if config.strategy.equivalence_cache:
         built.append(stages.EquivalenceCache(space))
-    if "latency" in strategy.objective_names:
+    max_latency_ms = float(config.constraints.get("max_latency_ms", 0.0))
+    if "latency" in strategy.objective_names or max_latency_ms > 0:
         from pathways_jax import latency
 
         table = {}
@@ -89,6 +92,8 @@ def round_stages(config, space, strategy) -> tuple:
             space, batch_size=config.strategy.latency_batch_size, table=table
         )
         built.append(MeasuredLatency(meter))
+        if max_latency_ms > 0:
+            built.append(LatencyLimit(max_latency_ms / 1000.0))
     return tuple(built)
 
 
@@ -111,8 +116,10 @@ def build_strategy(config: ml_collections.ConfigDict, space):
     return factory(config.strategy, space, int(config.parallel.round_size))
 
 
-def build(config: ml_collections.ConfigDict) -> Experiment:
-    """The experiment a config describes (every component built and checked).
+def build(config: ml_collections.ConfigDict, dataset=None) -> Experiment:
+    """The experiment a config describes (every component built and checked);
+    ``dataset``: an already loaded :class:`~pathways_jax.data.Dataset` to
+    search on instead of ``config.dataset`` (what ``fit`` passes).
 
     Raises:
       ConfigError: a key's value is unusable (the message names the key).
@@ -130,7 +137,9 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
     except ValueError as error:
         raise config_lib.ConfigError(str(error)) from None
     distributed.open_collectives(mesh)
-    context = registry.BuildContext(config.seed, config.dataset, mesh, settings.num_rounds)
+    context = registry.BuildContext(
+        config.seed, config.dataset, mesh, settings.num_rounds, dataset=dataset
+    )
     space_name = config.space.get("name", "pathway")
     space = registry.lookup("space", space_name, "space.name")(config.space, context)
     context.space = space

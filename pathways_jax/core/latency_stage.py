@@ -37,3 +37,22 @@ class MeasuredLatency:
         if workdir is not None:
             self.meter.save(os.path.join(workdir, latency.TABLE_FILE))
         summary["latency_architectures_measured"] = self.meter.measured
+
+
+class LatencyLimit:
+    """A child whose measured latency (``latency_seconds``, from
+    :class:`MeasuredLatency`, which must come first) is over ``max_seconds``
+    gets fitness ``-inf`` and ``over_latency_limit``: it never wins and never
+    becomes a parent. Latency is measured after training, since it needs no
+    training but its plain network's compilation is what costs."""
+
+    def __init__(self, max_seconds: float):
+        self.max_seconds = float(max_seconds)
+
+    def after(self, plan, records: list[dict]) -> list[dict]:
+        del plan
+        for record in records:
+            if record.get("latency_seconds", 0.0) > self.max_seconds:
+                record["fitness"] = float("-inf")
+                record["over_latency_limit"] = True
+        return records

@@ -21,6 +21,7 @@ from pathways_jax import distributed
 from pathways_jax.core import finish, objectives, stages
 from pathways_jax.core.records import RoundLog, history_lines
 from pathways_jax.core.run_files import RunFiles
+from pathways_jax.core.time_budget import TimeBudget
 from pathways_jax.runs import checkpoints, compilations, preemption
 from pathways_jax.runs import progress as progress_lib
 
@@ -41,6 +42,10 @@ class LoopSettings:
       report: plots and ``report.md`` at the end.
       target_fitness: stop after the round in which a candidate's fitness
         reaches this (``inf``: spend the whole budget).
+      seconds: a wall-clock budget for the whole search, finish included
+        (``inf``: none): no round starts that would not fit
+        (:mod:`pathways_jax.core.time_budget`); ``evaluations`` stays the
+        upper bound.
     """
 
     seed: int = 0
@@ -53,6 +58,7 @@ class LoopSettings:
     log_every_seconds: float = 10.0
     report: bool = True
     target_fitness: float = float("inf")
+    seconds: float = float("inf")
 
     @property
     def num_rounds(self) -> int:
@@ -197,10 +203,12 @@ def run(
     history = list(kept)
     rounds_done = progress["rounds"]
     reached = lambda: log.best_fitness >= settings.target_fitness
+    time_budget = TimeBudget(settings.seconds, evaluator, settings.top_k)
+    out_of_time = bool(progress.get("stopped_by_time", False))
     try:
         with preemption.StopSignals() as stop:
             for round_index in range(progress["rounds"], num_rounds):
-                if reached():  # Resumed after the round that reached the target.
+                if reached() or out_of_time:  # Resumed after the last round.
                     break
                 round_start = time.perf_counter()
                 ask_key = jax.random.fold_in(strategy_key, round_index)
@@ -232,7 +240,11 @@ def run(
                 files.write_round(lines, line, log.evaluated)
                 reporter.update(round_index + 1, log.evaluated, log.best_fitness)
                 rounds_done = round_index + 1
+                time_budget.add_round(time.perf_counter() - round_start)
                 # Every process of a job stops after the same round.
+                if time_budget.limited and rounds_done < num_rounds:
+                    out_of_time = distributed.any_process(time_budget.exhausted(elapsed()))
+                    progress["stopped_by_time"] = out_of_time
                 stopping = distributed.any_process(stop.requested is not None)
                 stopping = stopping or rounds_done == stop_after_rounds
                 if (
@@ -240,9 +252,10 @@ def run(
                     or rounds_done == num_rounds
                     or stopping
                     or reached()
+                    or out_of_time
                 ):
                     save_checkpoint(rounds_done)
-                if reached():
+                if reached() or out_of_time:
                     break
                 if stopping and rounds_done < num_rounds:
                     cause = preemption.signal_name(stop.requested)
@@ -265,6 +278,8 @@ def run(
     )
     if np.isfinite(settings.target_fitness):
         summary["reached_target"] = bool(reached())
+    if time_budget.limited:
+        summary["time_budget"] = time_budget.record(elapsed(), out_of_time)
     _call(round_stages, "finish", workdir if files.writes else None, summary)
     finish.write_summary(files, summary, settings.report)
     distributed.wait_for_all()

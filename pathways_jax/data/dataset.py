@@ -59,6 +59,12 @@ class Dataset:
         (y - target_mean) / target_std; `y * target_std + target_mean` undoes it.
       input_mean, input_std: float64 [*input_shape] when inputs were standardised
         as (x - input_mean) / input_std (vector features), else None.
+      encoding: how raw table rows became x (``data.table_encoding``: imputed,
+        one-hot or ordinal, standardised), or None for a numeric source.
+      class_names: the class names of text labels (class id i is
+        ``class_names[i]``), or None.
+      raw_test: the test rows as the source gave them (``{column: cells}``)
+        when ``encoding`` is set, for exported code to be checked on raw rows.
     """
 
     name: str
@@ -75,6 +81,9 @@ class Dataset:
     target_std: float = 1.0
     input_mean: np.ndarray | None = None
     input_std: np.ndarray | None = None
+    encoding: dict | None = None
+    class_names: tuple | None = None
+    raw_test: dict | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:

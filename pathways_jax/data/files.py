@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import zipfile
 
 import numpy as np
 
+from pathways_jax.data import tables
 from pathways_jax.data.dataset import DataError, SourceArrays
 
 NPZ_POOLED_KEYS = ("x", "y")
@@ -89,16 +91,6 @@ def read_npz(source: str, path: str) -> SourceArrays:
     )
 
 
-def _parse_number(source: str, line: int, column: str, cell: str) -> float:
-    try:
-        return float(cell)
-    except ValueError:
-        raise DataError(
-            f"{source}: line {line}, column '{column}' has non-numeric value {cell!r} "
-            f"(expected a number)"
-        ) from None
-
-
 def _read_rows(source: str, path: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the non-blank data rows, each with its 1-based line number."""
     try:
@@ -119,10 +111,14 @@ def _read_rows(source: str, path: str) -> tuple[list[str], list[tuple[int, list[
 def read_csv(source: str, path: str, label_column: str) -> SourceArrays:
     """Reads a .csv file with a header row; `label_column` is y, every other column is a feature.
 
-    Blank lines are skipped. All cells must parse as numbers (NaN/inf are caught later).
+    Blank lines are skipped. When every feature cell is a number, x is that
+    matrix (NaN/inf are caught later); a text or empty cell makes x a raw
+    table (:class:`~pathways_jax.data.tables.RawTable`) that is encoded with
+    statistics of the training rows. Text labels are class names.
 
     Returns:
-      SourceArrays with x float64 [rows, columns - 1] and y float64 [rows].
+      SourceArrays with x float64 [rows, columns - 1] or a RawTable, and y
+      float64 [rows] (or the label cells as text).
     """
     resolved = _check_file(source, path, "a .csv file with a header row")
     header, data = _read_rows(source, resolved)
@@ -143,23 +139,28 @@ def read_csv(source: str, path: str, label_column: str) -> SourceArrays:
     if not data:
         raise DataError(f"{source}: header but no data rows (expected at least one data row)")
     label_index = header.index(label_column)
-    values = np.empty((len(data), len(header)), dtype=np.float64)
-    for row_index, (line, row) in enumerate(data):
+    for line, row in data:
         if len(row) != len(header):
             raise DataError(
                 f"{source}: line {line} has {len(row)} cells (expected {len(header)}, "
                 f"one per header column)"
             )
-        for column_index, cell in enumerate(row):
-            values[row_index, column_index] = _parse_number(
-                source, line, header[column_index], cell.strip()
-            )
-    return SourceArrays(x=np.delete(values, label_index, axis=1), y=values[:, label_index])
+    cells = np.asarray([[cell.strip() for cell in row] for _, row in data], dtype=object)
+    features = np.delete(cells, label_index, axis=1)
+    labels = cells[:, label_index]
+    names = [name for i, name in enumerate(header) if i != label_index]
+    if not all(_is_number(cell) for cell in features.ravel()):
+        # Text or empty cells: a raw table, encoded with statistics of the training rows.
+        return SourceArrays(x=tables.table_from_array(features, names), y=labels)
+    x = features.astype(np.float64)
+    if all(_is_number(cell) for cell in labels):
+        labels = labels.astype(np.float64)
+    return SourceArrays(x=x, y=labels)
 
 
 def _is_number(text: str) -> bool:
+    """Whether a cell is a number (NaN, which is a missing value, is not)."""
     try:
-        float(text)
+        return not math.isnan(float(text))
     except ValueError:
         return False
-    return True

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import ml_collections
 import numpy as np
 
-from pathways_jax.data import files, mnist1d_cache, splits, validation
+from pathways_jax.data import files, mnist1d_cache, splits, tables, validation
 from pathways_jax.data.dataset import DataError, Dataset, SourceArrays
 
 
@@ -179,6 +179,50 @@ def load_dataset(config: ml_collections.ConfigDict, seed: int) -> Dataset:
         split_seed = validation.check_int(name, "seed", seed, minimum=0)
 
     arrays, task, input_kind, names = _read_source(options, split_seed)
+    return split_dataset(
+        name,
+        arrays,
+        task,
+        input_kind,
+        names,
+        validation_fraction=validation_fraction,
+        test_fraction=test_fraction,
+        max_examples=max_examples,
+        split_seed=split_seed,
+        standardize=bool(options["standardize"]),
+    )
+
+
+def split_dataset(
+    name: str,
+    arrays: SourceArrays,
+    task: str,
+    input_kind: str | None,
+    names: dict,
+    *,
+    validation_fraction: float,
+    test_fraction: float,
+    max_examples: int,
+    split_seed: int,
+    standardize: bool,
+) -> Dataset:
+    """A source's arrays checked, split and standardised (the second half of
+    :func:`load_dataset`, also what ``fit`` calls on in-memory arrays).
+
+    A raw table (:class:`~pathways_jax.data.tables.RawTable` as ``x``) is
+    split by rows, and its encoding is fitted on the training rows only.
+    """
+    table, class_names = None, None
+    if isinstance(arrays.x, tables.RawTable):
+        if arrays.has_test_split:
+            raise DataError(f"{name}: a raw table with its own test split is not supported")
+        table = arrays.x
+        y, task, class_names = tables.labels(name, names["y"], arrays.y, task)
+        rows = np.arange(table.num_rows, dtype=np.float64)[:, None]
+        arrays = SourceArrays(rows, y)  # Row numbers stand in for x until the split.
+    elif arrays.y is not None and np.asarray(arrays.y).dtype.kind in "OUS":
+        y, task, class_names = tables.labels(name, names["y"], arrays.y, task)
+        arrays = arrays._replace(y=y)
     arrays, task, num_classes = validation.check_source_arrays(name, arrays, names, task)
     input_kind = input_kind or validation.input_kind_for_rank(arrays.x.ndim)
     x, y, x_test, y_test = arrays
@@ -189,14 +233,24 @@ def load_dataset(config: ml_collections.ConfigDict, seed: int) -> Dataset:
         x, y, x_test, y_test = x[keep], y[keep], x[test], y[test]
     train, val = splits.carve_indices(len(x), validation_fraction, rng, name, "validation_fraction")
     train = train[splits.subsample_indices(len(train), max_examples, rng)]
+    encoding = raw_test = None
+    if table is not None:
+        row = lambda part: part[:, 0].astype(np.int64)
+        raw_test = table.rows(row(x_test))
+        encoding, (x_train, x_rest, x_test) = tables.encode_splits(
+            name, table, row(x[train]), [row(x[train]), row(x), row(x_test)]
+        )
+        for what, part in (("encoded training rows", x_train), ("encoded rows", x_rest)):
+            validation.check_features(name, what, part)
+        x = x_rest
 
     target_mean, target_std = 0.0, 1.0
-    if options["standardize"] and task == "regression":
+    if standardize and task == "regression":
         mean, std = splits.standardization_stats(y[train])
         target_mean, target_std = float(mean), float(std)
         y, y_test = (splits.standardize(v, mean, std) for v in (y, y_test))
     input_mean = input_std = None
-    if options["standardize"] and input_kind == "vector":
+    if standardize and input_kind == "vector" and table is None:
         input_mean, input_std = splits.standardization_stats(x[train])
         x, x_test = (splits.standardize(v, input_mean, input_std) for v in (x, x_test))
 
@@ -215,4 +269,7 @@ def load_dataset(config: ml_collections.ConfigDict, seed: int) -> Dataset:
         target_std=target_std,
         input_mean=input_mean,
         input_std=input_std,
+        encoding=encoding,
+        class_names=class_names,
+        raw_test=raw_test,
     )

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pathways_jax import fidelity
-from pathways_jax.core import genomes
+from pathways_jax.core import genomes, time_budget
 from pathways_jax.core.loop import candidate_keys
 from pathways_jax.evaluators import final_training
 from pathways_jax.evaluators.metrics import training_records
@@ -95,6 +95,7 @@ class FreshWeights:
         self.train_inputs, self.train_targets, self.validation, self.test = dataset_arrays(
             data, settings.eval_chunk
         )
+        self.num_devices = mesh.size if mesh is not None else 1
 
     @property
     def compilations(self) -> int:
@@ -154,6 +155,17 @@ class FreshWeights:
             metrics = jax.tree_util.tree_map(merge, metrics, longer)
             survivors = passed
         return training_records(metrics, num_real)
+
+    def finalize_seconds(self, round_seconds: tuple[float, ...], num_finalists: int) -> float:
+        """Estimated seconds of :meth:`finalize` from this session's round
+        durations: one compilation (what the first round took over the
+        median) and ``num_finalists`` retrainings of ``final_steps`` at the
+        rounds' seconds per candidate step on one device."""
+        typical = time_budget.median(round_seconds)
+        steps_per_device = sum(steps * slots for steps, slots in self.stages) / self.num_devices
+        step_seconds = typical / max(steps_per_device, 1)
+        compile_seconds = max(round_seconds[0] - typical, 0.0)
+        return compile_seconds + num_finalists * self.settings.retrain_steps * step_seconds
 
     def retrain(self, records: list[dict], key) -> tuple[list, list[dict]]:
         """``(params, validation metrics)`` of history records retrained for

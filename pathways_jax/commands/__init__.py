@@ -1,0 +1,1 @@
+"""The command-line programs: ``pathways-jax search`` and ``pathways-jax fit``."""
