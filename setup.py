@@ -40,6 +40,8 @@ setup(
             "pandas>=2.0",
         ],
         "tables": ["pandas>=2.0"],
+        # benchmarks/automodel.py: a real table with text and missing cells, shipped offline.
+        "benchmarks": ["pandas>=2.0", "palmerpenguins>=0.1.6"],
         "torch": ["torch>=2.3"],
     },
     classifiers=[

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathways_jax import config as config_lib
 from pathways_jax import fidelity, strategies
 from pathways_jax.core import registry
+from pathways_jax.data import table_encoding
 from pathways_jax.evaluators import training_config
 from pathways_jax.evaluators.fresh_weights import FreshWeights, FreshWeightsSettings
 from pathways_jax.evaluators.function import FunctionEvaluator
@@ -35,7 +36,25 @@ def pathway_space(settings, context) -> PathwaySpace:
         task=dataset.task,
         num_outputs=dataset.num_outputs,
         mutation_weights=tuple(float(w) for w in settings.mutation_weights),
+        input_groups=input_groups(dataset) if settings.get("feature_selection") else (),
     )
+
+
+def input_groups(dataset) -> tuple[int, ...]:
+    """The input-mask group of each feature of a vector dataset: one per table
+    column (its one-hot features together), else one per feature."""
+    if dataset.input_kind != "vector":
+        raise config_lib.ConfigError(
+            f"config.space.feature_selection=True is invalid: expected False for "
+            f"{dataset.input_kind} inputs (feature selection reads vector inputs)"
+        )
+    if dataset.encoding is None:
+        return tuple(range(dataset.input_shape[0]))
+    groups = [0] * dataset.input_shape[0]
+    for group, features in enumerate(table_encoding.feature_groups(dataset.encoding).values()):
+        for feature in features:
+            groups[feature] = group
+    return tuple(groups)
 
 
 def _variation(settings) -> dict:

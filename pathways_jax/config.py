@@ -61,6 +61,9 @@ def default_config() -> ml_collections.ConfigDict:
     config.space.log10_learning_rate_min = tables.log10_learning_rate_range[0]
     config.space.log10_learning_rate_max = tables.log10_learning_rate_range[1]
     config.space.mutation_weights = DEFAULT_MUTATION_WEIGHTS
+    # Feature selection (vector inputs): an input-mask gene per input column (a
+    # table column's one-hot features are one column) says which ones a pathway reads.
+    config.space.feature_selection = False
 
     config.strategy = ml_collections.ConfigDict()
     config.strategy.name = "regularized"

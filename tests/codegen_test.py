@@ -111,6 +111,7 @@ def test_exports_cover_the_space(exported_cases):
     for fragment in ("conv1d", "conv2d", "max_pool", "avg_pool", "dense(", "+res", "+ln"):
         assert any(fragment in d for d in descriptions), fragment
     assert any(d.startswith("dense(") and "→" not in d.split(" | ")[0] for d in descriptions)
+    assert any(d.startswith("inputs(") for d in descriptions)  # Feature selection.
 
 
 def test_flax_export_matches_the_supernetwork(exported_cases):

@@ -4,6 +4,7 @@ exported code that reproduces ``predict`` on raw rows without the package;
 ``pathways-jax fit`` runs the same flow from a file."""
 
 import os
+import pickle
 import subprocess
 import sys
 
@@ -62,6 +63,8 @@ def test_a_classifier_follows_the_estimator_conventions(fitted):
     assert clone.get_params() == model.get_params() and not hasattr(clone, "classes_")
     assert clone.set_params(preset="best").preset == "best"
     assert len(model.history_) == 8 and model.best_pathway_ == model.summary_["best_description"]
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(x_test), predictions)
 
 
 def test_the_leaderboard_and_the_explanation(fitted):
@@ -92,6 +95,16 @@ def test_exported_code_reproduces_predict_on_raw_rows(fitted, tmp_path):
     assert "categories not seen in training ['orange']" in done.stderr
     line = next(x for x in done.stdout.splitlines() if x.startswith("predicted classes:"))
     assert line == f"predicted classes: {[str(v) for v in expected]}"
+    # Columns the winner's input mask does not read may be left out, here and in predict.
+    unused = model.unused_columns_
+    assert set(unused) == set(model.feature_names_in_) - set(model.explain(repeats=2)["uses"])
+    if unused:
+        rows.drop(columns=unused).to_csv(tmp_path / "used.csv", index=False)
+        done = _run_without_pathways_jax(script, f"--data={tmp_path / 'used.csv'}", "--show=1000")
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert f"predicted classes: {[str(v) for v in expected]}" in done.stdout
+        with pytest.warns(UserWarning):
+            np.testing.assert_array_equal(model.predict(rows.drop(columns=unused)), expected)
 
 
 def test_a_regressor_on_numbers_and_bad_inputs_are_one_line_errors():

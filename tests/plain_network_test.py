@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from pathways_jax.codegen import (
-    PlainNetwork,
     build_plain_network,
     decode_blocks,
     plain_params_from_supernet,
@@ -36,11 +35,22 @@ SPACES = {
     "image8": PathwaySpace(SMALL_KERNEL_TABLES, "image", (8, 8, 1), "classification", 3),
     "image76": PathwaySpace(TABLES, "image", (7, 6, 2), "classification", 5),
     "vector5": PathwaySpace(VECTOR_TABLES, "vector", (5,), "regression", 1),
+    # Feature selection: an input mask over 4 groups of the 5 features.
+    "vector5_masked": PathwaySpace(
+        VECTOR_TABLES, "vector", (5,), "regression", 1, input_groups=(0, 1, 1, 2, 3)
+    ),
 }
 # Random genomes are drawn in batches of one size, so that every space reuses the
 # compiled sampling operations: 60 per input kind.
 SAMPLE_BATCH = 30
-BATCHES_PER_SPACE = {"sequence40": 1, "sequence13": 1, "image8": 1, "image76": 1, "vector5": 2}
+BATCHES_PER_SPACE = {
+    "sequence40": 1,
+    "sequence13": 1,
+    "image8": 1,
+    "image76": 1,
+    "vector5": 1,
+    "vector5_masked": 1,
+}
 BATCH = 6
 TOLERANCE = 1e-5
 
@@ -122,7 +132,7 @@ def _check_equivalence(space: PathwaySpace, genomes: list[PathwayGenome], seeds:
         x = x.astype(np.float32)
         expected.append(np.asarray(supernet_apply(genome, params, x)))
         blocks = decode_blocks(space, genome)
-        network = PlainNetwork(blocks=tuple(blocks), num_outputs=space.num_outputs)
+        network = build_plain_network(space, genome)
         converted = plain_params_from_supernet(space, genome, params, blocks)
         wanted = jax.eval_shape(network.init, jax.random.key(0), x)
         assert jax.tree_util.tree_map(np.shape, converted) == jax.tree_util.tree_map(
@@ -183,10 +193,13 @@ def make_genome(space: PathwaySpace, blocks: list[dict]) -> PathwayGenome:
         genes["dropout"][slot] = block.get("dropout", 0)
     scalars = {name: np.int32(0) for name in ("optimizer", "schedule", "weight_decay")}
     scalars.update({name: np.int32(0) for name in ("l1_penalty", "batch_size", "loss")})
+    # With feature selection, every other input group is read (the first always).
+    mask = (np.arange(space.num_input_groups) % 2 == 0).astype(np.int32)
     genome = PathwayGenome(
         **genes,
         **scalars,
         log10_learning_rate=np.float32(tables.log10_learning_rate_range[0]),
+        input_mask=mask if space.input_groups else None,
     )
     assert not space.validate(genome), space.validate(genome)
     return genome

@@ -28,20 +28,20 @@ class _Finish:
     def __init__(self, seconds):
         self.seconds = seconds
 
-    def finalize_seconds(self, round_seconds, num_finalists):
-        return self.seconds * num_finalists
+    def finalize_seconds(self, round_seconds, num_finalists, compile_seconds):
+        return self.seconds * num_finalists + compile_seconds
 
 
 def test_the_next_round_is_estimated_from_the_last_two_and_the_finish_from_the_evaluator():
     budget = TimeBudget(10.0, _Finish(1.0), num_finalists=2)
     assert not budget.exhausted(9.5)  # Nothing measured: the first round always runs.
-    budget.add_round(3.0)  # The first round compiled.
-    budget.add_round(1.0)
-    assert budget.next_round_seconds() == 3.0
-    assert budget.exhausted(5.5) and not budget.exhausted(4.5)  # 4.5 + 3 + 2 <= 10
-    budget.add_round(1.0)
-    assert budget.next_round_seconds() == 1.0 and not budget.exhausted(6.5)
-    assert budget.exhausted(7.5)
+    budget.add_round(3.0, compile_seconds=2.0)  # The first round compiled for 2 s.
+    # Next round: 1 s of work + the last round's compilation; finish: 2 x 1 s + 2 s.
+    assert budget.next_round_seconds() == 3.0 and budget.finish_seconds() == 4.0
+    assert budget.exhausted(3.5) and not budget.exhausted(2.5)
+    budget.add_round(1.5)
+    assert budget.next_round_seconds() == 1.5  # The longer of the last two, no compilation.
+    assert not budget.exhausted(4.0) and budget.exhausted(5.0)  # 4 + 1.5 + 4 <= 10 < 5 + 5.5
     unlimited = TimeBudget(float("inf"))
     unlimited.add_round(1e9)
     assert not unlimited.limited and not unlimited.exhausted(1e12)

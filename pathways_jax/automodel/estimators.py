@@ -52,6 +52,7 @@ class _PathwayEstimator(BaseEstimator):
         devices=None,
         verbose=False,
         input_kind="auto",
+        feature_selection="auto",
     ):
         self.time_budget = time_budget
         self.max_candidates = max_candidates
@@ -64,6 +65,7 @@ class _PathwayEstimator(BaseEstimator):
         self.devices = devices
         self.verbose = verbose
         self.input_kind = input_kind
+        self.feature_selection = feature_selection
 
     # -- fit -------------------------------------------------------------------------------
 
@@ -79,6 +81,20 @@ class _PathwayEstimator(BaseEstimator):
         if classes.dtype.kind in "iu" and np.array_equal(classes, np.arange(len(classes))):
             return dataset
         return dataclasses.replace(dataset, class_names=tuple(str(c) for c in classes))
+
+    def _feature_selection(self, dataset) -> bool:
+        """Input-mask genes: on for vector inputs unless ``feature_selection=False``."""
+        if self.feature_selection not in ("auto", True, False):
+            raise ValueError(
+                f"feature_selection={self.feature_selection!r} is invalid: expected 'auto', "
+                "True or False"
+            )
+        if self.feature_selection is True and dataset.input_kind != "vector":
+            raise ValueError(
+                f"feature_selection=True is invalid for {dataset.input_kind} inputs "
+                "(it chooses columns of vector inputs)"
+            )
+        return dataset.input_kind == "vector" and self.feature_selection in ("auto", True)
 
     def _check_objective(self) -> None:
         allowed = ("auto", "accuracy") if self._task == "classification" else ("auto", "r2")
@@ -133,6 +149,7 @@ class _PathwayEstimator(BaseEstimator):
             devices=self.devices,
             verbose=self.verbose,
             data_name=f"fit:{inputs.data_digest(X, y)}",
+            feature_selection=self._feature_selection(dataset),
         )
         if self.workdir is None:
             config.progress.report = False
@@ -143,6 +160,7 @@ class _PathwayEstimator(BaseEstimator):
 
     def _keep(self, space, dataset, result) -> None:
         """The fitted attributes, and the winner's plain network and weights."""
+        from pathways_jax.codegen import export as export_lib
         from pathways_jax.codegen import plain_network
 
         self.space_ = space
@@ -154,6 +172,7 @@ class _PathwayEstimator(BaseEstimator):
         self.final_ = result.final
         self.genome_ = space.from_json(result.best["genome"])
         self.encoding_ = dataset.encoding
+        self.unused_columns_ = export_lib.unused_columns(space, self.genome_, dataset) or []
         self._network = plain_network.build_plain_network(space, self.genome_)
         if result.params is not None:
             self.supernet_params_ = result.params
@@ -184,7 +203,7 @@ class _PathwayEstimator(BaseEstimator):
                     "they are encoded as no category",
                     stacklevel=3,
                 )
-            return table_encoding.encode(self.encoding_, features.columns)
+            return table_encoding.encode(self.encoding_, features.columns, self.unused_columns_)
         x, _ = inputs.feature_table(X)
         x, _ = inputs.input_array(np.asarray(x, np.float32), self.input_kind)
         if x.shape[1:] != dataset.input_shape:

@@ -70,6 +70,7 @@ def search_config(
     devices: int | None = None,
     verbose: bool = False,
     data_name: str = "fit",
+    feature_selection: bool = False,
 ) -> ml_collections.ConfigDict:
     """The search config of a ``fit`` on ``dataset``.
 
@@ -85,6 +86,7 @@ def search_config(
     config.dataset.name = data_name
     space = config.space
     space.max_depth = settings.max_depth
+    space.feature_selection = bool(feature_selection)
     small = num_train < 1000
     space.dense_widths = (8, 16, 32, 64) if small else (16, 32, 64, 128, 256)
     space.conv_widths = (8, 16, 32) if small else (16, 32, 64)

@@ -94,8 +94,9 @@ def permutation_importance(estimator, groups: dict[str, list[int]], repeats: int
 
 
 def explain(estimator, repeats: int = 10) -> dict:
-    """``{pathway, blocks, inputs, uses, baseline_validation_score, importance}``
-    of a fitted estimator (``importance`` a DataFrame when pandas is installed)."""
+    """``{pathway, inputs, uses, baseline_validation_score, importance}`` of a
+    fitted estimator: ``uses`` the inputs its input mask chose (all without
+    feature selection); ``importance`` a DataFrame when pandas is installed."""
     dataset = estimator.dataset_
     if estimator.encoding_ is not None:
         groups = table_encoding.feature_groups(estimator.encoding_)
@@ -110,11 +111,14 @@ def explain(estimator, repeats: int = 10) -> dict:
         width = int(np.prod(dataset.input_shape))
         groups = {f"channel {c}": list(range(c, width, channels)) for c in range(channels)}
     rows, baseline = permutation_importance(estimator, groups, repeats, seed=estimator.seed)
+    uses = list(groups)
+    mask = estimator.genome_.input_mask
+    if mask is not None and len(mask) == len(groups):  # Feature selection chose these.
+        uses = [name for name, bit in zip(groups, np.asarray(mask), strict=True) if bit]
     return {
         "pathway": estimator.best_pathway_,
         "inputs": list(groups),
-        # The pathway space reads every input (no input-mask genes yet).
-        "uses": list(groups),
+        "uses": uses,
         "baseline_validation_score": baseline,
         "importance": _table(rows),
     }

@@ -69,6 +69,16 @@ def preprocessing_record(dataset) -> dict:
     return record
 
 
+def unused_columns(space, genome, dataset) -> list[str] | None:
+    """The table columns a genome with an input mask does not read (None
+    without feature selection on a table)."""
+    if not space.input_groups or getattr(dataset, "encoding", None) is None:
+        return None
+    names = [column["name"] for column in dataset.encoding["columns"]]
+    mask = np.asarray(genome.input_mask)
+    return [name for name, bit in zip(names, mask, strict=True) if not bit]
+
+
 def write_raw_test_table(path: str, dataset) -> None:
     """The raw test rows of a table dataset as CSV, labels last (as class names)."""
     import csv
@@ -182,7 +192,11 @@ def export_pathway(
         weights.write_torch_state_dict(path, weights.torch_state_dict(variables))
         written.append(path)
     write(PREDICT_FILE, PREDICT_SCRIPT)
-    write(PREPROCESSING_FILE, json.dumps(preprocessing_record(dataset), indent=2) + "\n")
+    preprocessing = preprocessing_record(dataset)
+    unused = unused_columns(space, genome, dataset)
+    if unused is not None:
+        preprocessing["unused_columns"] = unused
+    write(PREPROCESSING_FILE, json.dumps(preprocessing, indent=2) + "\n")
     write(DIAGRAM_FILE, recipe.description + "\n\n" + block_diagram(recipe) + "\n")
     if getattr(dataset, "encoding", None) is not None:
         # predict.py encodes raw rows with the same code the search used.

@@ -173,6 +173,8 @@ def _module_lines(recipe: Recipe) -> list[str]:
         *doc,
         "        x = x.astype(jnp.float32)",
     ]
+    if recipe.input_mask is not None:
+        lines.append("        x = x * jnp.asarray(INPUT_MASK, jnp.float32)")
     for block in recipe.blocks:
         lines.extend(_block_lines(recipe, block))
     if len(recipe.output_shape) > 1:

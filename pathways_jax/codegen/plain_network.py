@@ -134,10 +134,13 @@ class PlainNetwork(nn.Module):
       blocks: from :func:`decode_blocks` (only ``op``, ``width``, ``kernel``,
         ``activation``, ``norm``, ``residual``, ``dropout`` and ``index`` are read).
       num_outputs: width of the dense read-out.
+      input_mask: 0/1 per input feature of a space with feature selection
+        (unchosen features are multiplied by 0), or None.
     """
 
     blocks: Sequence[dict[str, Any]]
     num_outputs: int
+    input_mask: tuple[int, ...] | None = None
 
     @nn.compact
     def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -145,6 +148,8 @@ class PlainNetwork(nn.Module):
         dropout (then pass ``rngs={'dropout': key}``)."""
         batch = x.shape[0]
         x = x.astype(jnp.float32)
+        if self.input_mask is not None:
+            x = x * jnp.asarray(self.input_mask, jnp.float32)
         for block in self.blocks:
             name = f"block{block['index']}"
             op = block["op"]
@@ -169,9 +174,20 @@ class PlainNetwork(nn.Module):
         return nn.Dense(self.num_outputs, name="head")(x.reshape(batch, -1))
 
 
+def input_mask(space: PathwaySpace, genome: PathwayGenome) -> tuple[int, ...] | None:
+    """0/1 per input feature of a space with feature selection, else None."""
+    if not space.input_groups:
+        return None
+    return tuple(int(v) for v in np.asarray(space.input_feature_mask(genome)))
+
+
 def build_plain_network(space: PathwaySpace, genome: PathwayGenome) -> PlainNetwork:
     """The :class:`PlainNetwork` of one valid genome."""
-    return PlainNetwork(blocks=tuple(decode_blocks(space, genome)), num_outputs=space.num_outputs)
+    return PlainNetwork(
+        blocks=tuple(decode_blocks(space, genome)),
+        num_outputs=space.num_outputs,
+        input_mask=input_mask(space, genome),
+    )
 
 
 def _flat_rows(space: PathwaySpace, shape: tuple[int, ...], kernel: np.ndarray) -> np.ndarray:

@@ -8,8 +8,9 @@ PREDICT_SCRIPT = '''"""Predictions of the exported pathway for the examples of a
 
 An .npz file holds ``x`` [n, *INPUT_SHAPE] and, optionally, ``y`` [n]. A
 model found on a table reads a .csv with a header row and the training
-columns (any order; text, booleans and empty cells as in training; a
-``label`` column, if present, is compared with the predictions). Inputs are
+columns it uses (any order; text, booleans and empty cells as in training;
+``unused_columns`` in preprocessing.json may be left out; a ``label``
+column, if present, is compared with the predictions). Inputs are
 preprocessed as in the search (see preprocessing.json; tables by
 table_encoding.py) before the model sees them; regression predictions are
 given in the units of ``y``, classes by their names when they had names.
@@ -53,7 +54,8 @@ def table_inputs(table: dict, preprocessing: dict) -> np.ndarray:
             "they are encoded as no category",
             file=sys.stderr,
         )
-    return table_encoding.encode(encoding, table)
+    # Columns the pathway does not read (its input mask) may be left out.
+    return table_encoding.encode(encoding, table, preprocessing.get("unused_columns", ()))
 
 
 def labels_of(cells, preprocessing: dict) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from pathways_jax.codegen.plain_network import decode_blocks
+from pathways_jax.codegen.plain_network import decode_blocks, input_mask
 from pathways_jax.spaces.pathway import genome as genome_lib
 from pathways_jax.spaces.pathway.genome import OPTIMIZERS, SCHEDULES, PathwayGenome
 from pathways_jax.spaces.pathway.space import PathwaySpace
@@ -41,6 +41,8 @@ class Recipe:
       batch_size: examples per step.
       loss: a name of the task's loss table.
       steps: training steps the schedule spans.
+      input_mask: with feature selection, 0/1 per input feature (the
+        features the pathway reads); None when it reads every input.
     """
 
     description: str
@@ -58,6 +60,7 @@ class Recipe:
     batch_size: int
     loss: str
     steps: int
+    input_mask: tuple[int, ...] | None = None
 
     @property
     def has_dropout(self) -> bool:
@@ -76,6 +79,15 @@ def check_genome_arrays(space: PathwaySpace, genome: PathwayGenome) -> None:
     cardinalities = space.tables.gene_cardinalities(space.task)
     for field in dataclasses.fields(PathwayGenome):
         name = field.name
+        if name == genome_lib.INPUT_MASK:
+            mask = getattr(genome, name)
+            if bool(space.input_groups) != (mask is not None) or (
+                mask is not None and np.asarray(mask).shape != (space.num_input_groups,)
+            ):
+                raise ValueError(
+                    f"gene input_mask does not fit the space's {space.num_input_groups} input groups"
+                )
+            continue
         value = np.asarray(getattr(genome, name))
         expected = (depth,) if name in genome_lib.BLOCK_GENES else ()
         if value.shape != expected:
@@ -124,4 +136,5 @@ def decode_recipe(space: PathwaySpace, genome: PathwayGenome, steps: int) -> Rec
         batch_size=int(tables.batch_sizes[int(genes["batch_size"])]),
         loss=genome_lib.losses_for_task(space.task)[int(genes["loss"])],
         steps=steps,
+        input_mask=input_mask(space, genome),
     )

@@ -126,6 +126,13 @@ def module_constants(recipe: Recipe) -> list[str]:
         f"BATCH_SIZE = {recipe.batch_size}",
         f"LEARNING_RATE = {float_literal(recipe.learning_rate)}",
     ]
+    if recipe.input_mask is not None:
+        chosen = sum(recipe.input_mask)
+        constants.append(
+            f"# The input features this pathway reads ({chosen} of {len(recipe.input_mask)}); "
+            "the others are multiplied by 0."
+        )
+        constants.append(f"INPUT_MASK = {tuple_literal(recipe.input_mask)}")
     if recipe.schedule == "warmup_cosine":
         constants.append(f"WARMUP_STEPS = {recipe.warmup_steps}")
     if recipe.weight_decay > 0:

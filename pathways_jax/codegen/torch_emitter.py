@@ -87,6 +87,8 @@ def _init_lines(recipe: Recipe) -> list[str]:
 def _forward_lines(recipe: Recipe) -> list[str]:
     """Body of ``forward`` (indented 8 spaces); tracks the channel layout."""
     lines = []
+    if recipe.input_mask is not None:
+        lines.append("        x = x * torch.tensor(INPUT_MASK, dtype=x.dtype, device=x.device)")
     channels_first = False
     for block in recipe.blocks:
         name = f"block{block['index']}"

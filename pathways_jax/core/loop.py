@@ -211,6 +211,7 @@ def run(
                 if reached() or out_of_time:  # Resumed after the last round.
                     break
                 round_start = time.perf_counter()
+                compile_start = compilations.backend_compilations()[1]
                 ask_key = jax.random.fold_in(strategy_key, round_index)
                 num_real = min(settings.round_size, budget - log.evaluated)
                 plan = stages.plan_round(strategy, ask_key, state, num_real, round_stages)
@@ -240,7 +241,10 @@ def run(
                 files.write_round(lines, line, log.evaluated)
                 reporter.update(round_index + 1, log.evaluated, log.best_fitness)
                 rounds_done = round_index + 1
-                time_budget.add_round(time.perf_counter() - round_start)
+                time_budget.add_round(
+                    time.perf_counter() - round_start,
+                    compilations.backend_compilations()[1] - compile_start,
+                )
                 # Every process of a job stops after the same round.
                 if time_budget.limited and rounds_done < num_rounds:
                     out_of_time = distributed.any_process(time_budget.exhausted(elapsed()))

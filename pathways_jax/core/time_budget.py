@@ -1,17 +1,19 @@
 """A wall-clock budget: stop at the round boundary where the next round would
 not fit.
 
-The loop asks :meth:`TimeBudget.exhausted` after every round. A round's
-duration is estimated from the rounds measured in this session (the longer
-of the last two, so a round that compiled a new program is not forgotten at
-once), and the finish from the evaluator's ``finalize_seconds`` hook when it
-has one (else one more round). The search stops when
+The loop tells :class:`TimeBudget` every round's duration and the part of it
+XLA spent compiling, and asks :meth:`TimeBudget.exhausted` after every round.
+The next round is estimated as the longer of the last two rounds without
+their compilations, plus the last round's compilation (a round that compiled
+a new program may be followed by another that does); the finish as the
+evaluator's ``finalize_seconds`` estimate when it has that hook (else one
+more round). The search stops when
 
     elapsed + next round + finish > seconds
 
 so the end can pass the budget only by what the estimates miss (the
 finish's plots, report and export, and a round slower than the last two);
-``docs/time_budget.md`` measures it. A budget in seconds makes the history
+``docs/automodel.md`` measures it. A budget in seconds makes the history
 depend on the machine's speed: ``budget.evaluations`` is the reproducible
 budget, and with both the search stops at whichever comes first.
 """
@@ -28,8 +30,10 @@ class TimeBudget:
     Args:
       seconds: wall-clock seconds for the whole search, finish included,
         counted over every session of a resumed run.
-      evaluator: asked for ``finalize_seconds(round_seconds, num_finalists)``
-        when it has that hook.
+      evaluator: asked for ``finalize_seconds(round_seconds, num_finalists,
+        compile_seconds)`` when it has that hook (``round_seconds``: this
+        session's rounds without their compilations; ``compile_seconds``: the
+        longest compilation of a round).
       num_finalists: candidates ``finalize`` retrains (``top_k``).
     """
 
@@ -38,25 +42,30 @@ class TimeBudget:
         self.evaluator = evaluator
         self.num_finalists = num_finalists
         self.round_seconds: list[float] = []
+        self.compile_seconds: list[float] = []
 
     @property
     def limited(self) -> bool:
         return math.isfinite(self.seconds)
 
-    def add_round(self, seconds: float) -> None:
-        """Record the duration of a round of this session."""
-        self.round_seconds.append(float(seconds))
+    def add_round(self, seconds: float, compile_seconds: float = 0.0) -> None:
+        """Record a round of this session: its duration and the part of it spent compiling."""
+        compile_seconds = min(max(float(compile_seconds), 0.0), float(seconds))
+        self.round_seconds.append(float(seconds) - compile_seconds)
+        self.compile_seconds.append(compile_seconds)
 
     def next_round_seconds(self) -> float:
         """Estimated duration of the next round (0 before any is measured)."""
-        return max(self.round_seconds[-2:], default=0.0)
+        if not self.round_seconds:
+            return 0.0
+        return max(self.round_seconds[-2:]) + self.compile_seconds[-1]
 
     def finish_seconds(self) -> float:
         """Estimated duration of ``finalize`` (retraining and testing the finalists)."""
         hook = getattr(self.evaluator, "finalize_seconds", None)
         if hook is None or not self.round_seconds:
             return self.next_round_seconds()
-        return float(hook(tuple(self.round_seconds), self.num_finalists))
+        return float(hook(tuple(self.round_seconds), self.num_finalists, max(self.compile_seconds)))
 
     def exhausted(self, elapsed: float) -> bool:
         """Whether a search at ``elapsed`` seconds should start no more rounds."""

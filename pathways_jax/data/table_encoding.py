@@ -18,8 +18,8 @@ records everything needed to encode new rows as a JSON-able dict
   frequency rank in training, standardised; an unseen level gets the rank
   after the last.
 
-This module needs only numpy and the standard library: the exported
-``predict.py`` embeds its source, so exported code accepts the same raw rows.
+This module needs only numpy and the standard library: an export writes a
+copy of it beside ``predict.py``, so exported code accepts the same raw rows.
 """
 
 from __future__ import annotations
@@ -185,27 +185,34 @@ def feature_width(column: dict) -> int:
     return 1 + int(bool(column.get("missing_indicator")))
 
 
-def check_columns(encoding: dict, table: dict) -> None:
-    """Raise ValueError naming a column the encoding needs that ``table`` lacks."""
+def check_columns(encoding: dict, table: dict, unused=()) -> None:
+    """Raise ValueError naming a column the encoding needs that ``table`` lacks
+    (columns named in ``unused``, which the model does not read, may be absent)."""
     needed = [column["name"] for column in encoding["columns"]]
-    missing = [name for name in needed if name not in table]
+    missing = [name for name in needed if name not in table and name not in unused]
     if missing:
         raise ValueError(
             f"missing columns {missing} (expected the training columns {needed}; "
             "extra columns are ignored)"
         )
-    lengths = {len(table[name]) for name in needed}
+    lengths = {len(table[name]) for name in needed if name in table}
     if len(lengths) > 1:
         raise ValueError(f"columns have different lengths {sorted(lengths)} (expected one per row)")
 
 
-def encode(encoding: dict, table: dict) -> np.ndarray:
+def encode(encoding: dict, table: dict, unused=()) -> np.ndarray:
     """Encoded features float32 [rows, features] of a raw ``table``.
 
+    Columns named in ``unused`` (which the model does not read) may be absent:
+    they are encoded as missing cells.
+
     Raises:
-      ValueError: a column is missing, or a numeric column holds text.
+      ValueError: a needed column is missing, or a numeric column holds text.
     """
-    check_columns(encoding, table)
+    check_columns(encoding, table, unused)
+    present = [name for name in table if name in {c["name"] for c in encoding["columns"]}]
+    rows = len(table[present[0]]) if present else 0
+    table = {**{name: [None] * rows for name in unused}, **table}
     parts = []
     for column in encoding["columns"]:
         cells = table[column["name"]]
@@ -248,7 +255,6 @@ def encode(encoding: dict, table: dict) -> np.ndarray:
                 np.float64,
             )
             parts.append(((ranks - column["mean"]) / column["std"])[:, None])
-    rows = len(next(iter(table.values()))) if table else 0
     if not parts:
         return np.zeros((rows, 0), np.float32)
     return np.concatenate(parts, axis=1).astype(np.float32)

@@ -156,15 +156,16 @@ class FreshWeights:
             survivors = passed
         return training_records(metrics, num_real)
 
-    def finalize_seconds(self, round_seconds: tuple[float, ...], num_finalists: int) -> float:
-        """Estimated seconds of :meth:`finalize` from this session's round
-        durations: one compilation (what the first round took over the
-        median) and ``num_finalists`` retrainings of ``final_steps`` at the
-        rounds' seconds per candidate step on one device."""
+    def finalize_seconds(
+        self, round_seconds: tuple[float, ...], num_finalists: int, compile_seconds: float
+    ) -> float:
+        """Estimated seconds of :meth:`finalize`: one compilation (as long as a
+        round's longest) and ``num_finalists`` retrainings of ``final_steps``
+        at the seconds per candidate step the rounds took on one device
+        (``round_seconds``: this session's rounds without their compilations)."""
         typical = time_budget.median(round_seconds)
         steps_per_device = sum(steps * slots for steps, slots in self.stages) / self.num_devices
         step_seconds = typical / max(steps_per_device, 1)
-        compile_seconds = max(round_seconds[0] - typical, 0.0)
         return compile_seconds + num_finalists * self.settings.retrain_steps * step_seconds
 
     def retrain(self, records: list[dict], key) -> tuple[list, list[dict]]:

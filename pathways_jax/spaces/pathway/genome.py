@@ -48,7 +48,9 @@ class PathwayGenome:
     Block genes have shape ``[max_depth]`` (``[population, max_depth]`` for a
     population); training genes are scalars (``[population]``). All are int32
     indices into the tables of :class:`GeneTables`, except ``log10_learning_rate``
-    (float32) and ``residual`` (int32, 0 or 1).
+    (float32) and ``residual`` (int32, 0 or 1). ``input_mask`` (int32 0/1,
+    ``[num_input_groups]``) says which input columns the pathway reads, in a
+    space with feature selection (``PathwaySpace.input_groups``); None elsewhere.
     """
 
     operation: jnp.ndarray
@@ -65,6 +67,7 @@ class PathwayGenome:
     l1_penalty: jnp.ndarray
     batch_size: jnp.ndarray
     loss: jnp.ndarray
+    input_mask: jnp.ndarray | None = None
 
 
 BLOCK_GENES = (
@@ -85,6 +88,9 @@ TRAINING_GENES = (
     "batch_size",
     "loss",
 )
+
+
+INPUT_MASK = "input_mask"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,8 +161,9 @@ def genome_to_json(genome: PathwayGenome) -> dict[str, Any]:
     """Exact, JSON-serialisable genes of one genome (inactive genes included)."""
     genes = {}
     for field in dataclasses.fields(genome):
-        value = np.asarray(getattr(genome, field.name))
-        genes[field.name] = value.tolist()
+        value = getattr(genome, field.name)
+        if value is not None:  # No input_mask without feature selection.
+            genes[field.name] = np.asarray(value).tolist()
     return genes
 
 
@@ -164,6 +171,13 @@ def genome_from_json(genes: dict[str, Any], max_depth: int | None = None) -> Pat
     """Inverse of :func:`genome_to_json`; raises ``ValueError`` naming a bad field."""
     values = {}
     for field in dataclasses.fields(PathwayGenome):
+        if field.name == INPUT_MASK:
+            if field.name in genes:
+                mask = np.asarray(genes[field.name])
+                if mask.ndim != 1 or not np.isin(mask, (0, 1)).all():
+                    raise ValueError("genome JSON gene 'input_mask' is not a list of 0s and 1s")
+                values[field.name] = jnp.asarray(mask, jnp.int32)
+            continue
         if field.name not in genes:
             raise ValueError(f"genome JSON is missing the gene {field.name!r}")
         dtype = np.float32 if field.name == "log10_learning_rate" else np.int32

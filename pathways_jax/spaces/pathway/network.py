@@ -280,6 +280,8 @@ def apply(
 
     # The named scopes label the compiled program's operations in profiles.
     with jax.named_scope("embed"):
+        if space.input_groups:  # Feature selection: unchosen input columns read as 0.
+            inputs = inputs * space.input_feature_mask(genome)
         h = embed_inputs(space, inputs)
 
     def block_step(h, block, p):

@@ -51,7 +51,10 @@ class PathwayProtocol:
         training = {
             name: np.asarray(getattr(genome, name)).tolist() for name in genome_lib.TRAINING_GENES
         }
-        text = json.dumps({"blocks": blocks, "training": training}, sort_keys=True, default=list)
+        described = {"blocks": blocks, "training": training}
+        if genome.input_mask is not None:
+            described["inputs"] = np.asarray(genome.input_mask).tolist()
+        text = json.dumps(described, sort_keys=True, default=list)
         return hashlib.sha256(text.encode()).hexdigest()
 
     def fallback(self, key):

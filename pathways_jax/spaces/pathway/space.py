@@ -60,6 +60,11 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
         (``max_channels``) is this many channels instead of the widest the
         tables allow; such a narrower space holds only the genomes whose
         every map fits it (see :mod:`pathways_jax.spaces.pathway.shape_classes`).
+      input_groups: feature selection for vector inputs: the group (an input
+        column; a table column's one-hot features form one group) of each
+        input feature, ``[features]``; a genome's ``input_mask`` then has one
+        0/1 gene per group and the pathway reads only the features of its
+        chosen groups. Empty: no feature selection (no ``input_mask``).
     """
 
     tables: GeneTables
@@ -69,6 +74,7 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
     num_outputs: int
     mutation_weights: tuple[float, ...] = DEFAULT_MUTATION_WEIGHTS
     channel_bound: int = 0
+    input_groups: tuple[int, ...] = ()
 
     def __post_init__(self):
         if self.input_kind not in INPUT_KINDS:
@@ -81,6 +87,15 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
         if len(self.mutation_weights) != 5 or min(self.mutation_weights) < 0:
             raise ValueError("mutation_weights must be 5 non-negative numbers")
         genome_lib.losses_for_task(self.task)
+        if self.input_groups:
+            groups = sorted(set(self.input_groups))
+            if self.input_kind != "vector" or len(self.input_groups) != self.input_shape[0]:
+                raise ValueError(
+                    f"input_groups must name a group for each of the {self.input_shape} vector "
+                    f"features, got {len(self.input_groups)} for {self.input_kind!r} inputs"
+                )
+            if groups != list(range(len(groups))):
+                raise ValueError("input_groups must number the groups 0, 1, ..., G-1")
         if self.channel_bound:
             if self.input_kind == "vector":
                 raise ValueError("channel_bound applies to sequence and image spaces only")
@@ -89,6 +104,30 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
                     f"channel_bound {self.channel_bound} is below the {self.min_channels}"
                     " channels every pathway of this space needs"
                 )
+
+    # ---------------------------------------------------------- feature selection
+    @property
+    def num_input_groups(self) -> int:
+        """Genes of ``input_mask`` (0: no feature selection)."""
+        return max(self.input_groups) + 1 if self.input_groups else 0
+
+    def input_feature_mask(self, genome: PathwayGenome) -> jnp.ndarray:
+        """float32 ``[features]``: 1 for the input features the genome reads."""
+        if not self.input_groups:
+            return jnp.ones(self.input_shape, jnp.float32)
+        groups = jnp.asarray(self.input_groups, jnp.int32)
+        return genome.input_mask[groups].astype(jnp.float32)
+
+    def _random_input_mask(self, key) -> jnp.ndarray | None:
+        """Each group chosen with probability 3/4, at least one."""
+        if not self.input_groups:
+            return None
+        key_bits, key_one = jax.random.split(key)
+        bits = jax.random.bernoulli(key_bits, 0.75, (self.num_input_groups,))
+        one = jax.nn.one_hot(
+            jax.random.randint(key_one, (), 0, self.num_input_groups), self.num_input_groups
+        )
+        return jnp.where(jnp.any(bits), bits, one > 0).astype(jnp.int32)
 
     # ----------------------------------------------------------------- shapes
     @property
@@ -200,6 +239,10 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
         else:
             too_small = jnp.zeros_like(is_pool)
         flags["pool_too_small"] = ~(is_pool & too_small)
+        if self.input_groups:
+            mask = genome.input_mask
+            flags["range:input_mask"] = (mask == 0) | (mask == 1)
+            flags["reads_an_input"] = jnp.any(mask == 1)
         return flags
 
     def is_valid(self, genome: PathwayGenome) -> jnp.ndarray:
@@ -215,7 +258,8 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
             if ok.all():
                 continue
             where = ""
-            if ok.ndim == 1 and name not in ("range:" + n for n in TRAINING_GENES):
+            per_block = name not in ("range:" + n for n in (*TRAINING_GENES, "input_mask"))
+            if ok.ndim == 1 and per_block:
                 where = " in block(s) " + ",".join(str(i) for i in np.flatnonzero(~ok))
             if name.startswith("range:"):
                 gene = name.split(":", 1)[1]
@@ -228,6 +272,8 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
                 )
             elif name == "pool_too_small":
                 reasons.append(f"pooling would shrink a spatial dimension below 1{where}")
+            elif name == "reads_an_input":
+                reasons.append("the input mask chooses no input column")
         return reasons
 
     # -------------------------------------------------------------- sampling
@@ -277,13 +323,18 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
             jnp.where(slots < num_spatial + num_dense, DENSE, IDENTITY),
         )
         blocks = jax.vmap(self._random_block_genes)(jax.random.split(key_blocks, depth), ops)
-        return PathwayGenome(**blocks, **self._random_training_genes(key_train))
+        return PathwayGenome(
+            **blocks,
+            **self._random_training_genes(key_train),
+            input_mask=self._random_input_mask(jax.random.fold_in(key, 1)),
+        )
 
     def linear_model(self, key) -> PathwayGenome:
         """A depth-0 genome (the read-out alone) with random training genes."""
         depth = self.tables.max_depth
         blocks = {name: jnp.zeros((depth,), jnp.int32) for name in BLOCK_GENES}
-        return PathwayGenome(**blocks, **self._random_training_genes(key))
+        mask = jnp.ones((self.num_input_groups,), jnp.int32) if self.input_groups else None
+        return PathwayGenome(**blocks, **self._random_training_genes(key), input_mask=mask)
 
     def sample(self, key) -> PathwayGenome:
         """A random valid genome: spatial blocks, then dense blocks, then empty slots."""
@@ -330,6 +381,8 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
                 text += f"+drop{rate:g}"
             parts.append(text)
         parts.append(f"dense({self.num_outputs})")
+        if self.input_groups:
+            parts.insert(0, f"inputs({int(np.sum(g.input_mask))}/{self.num_input_groups})")
         training = [
             OPTIMIZERS[int(g.optimizer)],
             f"lr={10.0 ** float(g.log10_learning_rate):.1e}",

@@ -22,6 +22,8 @@ from pathways_jax.spaces.pathway.genome import (
 from pathways_jax.spaces.pathway.protocol import CROSSOVER_KINDS
 
 NUM_PROPOSALS = 16  # Proposals drawn per sample, mutation and crossover.
+# In a space with feature selection, a mutation also flips one input group this often.
+INPUT_FLIP_PROBABILITY = 0.3
 
 
 class PathwayVariation:
@@ -143,7 +145,19 @@ class PathwayVariation:
         proposals, ok = jax.vmap(self._propose_mutation, in_axes=(0, None))(
             jax.random.split(key_proposals, NUM_PROPOSALS), genome
         )
-        return self._first_valid(proposals, self._step_learning_rate(key_fallback, genome), ok)
+        child = self._first_valid(proposals, self._step_learning_rate(key_fallback, genome), ok)
+        if self.input_groups:  # Feature selection: sometimes also flip one input column.
+            child = self._flip_input_group(jax.random.fold_in(key, 1), child)
+        return child
+
+    def _flip_input_group(self, key, genome: PathwayGenome) -> PathwayGenome:
+        """With probability :data:`INPUT_FLIP_PROBABILITY`, one input group
+        switched on or off (never the last one off)."""
+        key_coin, key_group = jax.random.split(key)
+        group = jax.random.randint(key_group, (), 0, self.num_input_groups)
+        flipped = genome.input_mask.at[group].set(1 - genome.input_mask[group])
+        keep = jax.random.bernoulli(key_coin, INPUT_FLIP_PROBABILITY) & jnp.any(flipped == 1)
+        return genome.replace(input_mask=jnp.where(keep, flipped, genome.input_mask))
 
     def crossover(
         self, key, first: PathwayGenome, second: PathwayGenome, kind: str = "block"
@@ -182,6 +196,13 @@ class PathwayVariation:
             for index, name in enumerate(TRAINING_GENES):
                 genes[name] = jnp.where(
                     train_from_second[index], getattr(second, name), getattr(first, name)
+                )
+            if self.input_groups:  # Each input group from either parent.
+                mask_from_second = jax.random.bernoulli(
+                    jax.random.fold_in(proposal_key, 1), 0.5, (self.num_input_groups,)
+                )
+                genes["input_mask"] = jnp.where(
+                    mask_from_second, second.input_mask, first.input_mask
                 )
             return PathwayGenome(**genes)
 
