@@ -13,4 +13,4 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 # Tests that need several devices start their own processes with JAX_NUM_CPU_DEVICES.
-.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist load "$@"
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"

@@ -182,22 +182,48 @@ def _snapshot(directory):
     }
 
 
+@pytest.fixture(scope="module")
+def bad_input_runs(tmp_path_factory):
+    """Every case of :data:`BAD_INPUTS` run by the real command, all in one
+    process (``tests/cli_cases.py``): ``{case: (result, tmp_path, workdir, before)}``."""
+    prepared, arguments = {}, {}
+    for case in sorted(BAD_INPUTS):
+        tmp_path = tmp_path_factory.mktemp(case)
+        workdir = tmp_path / "run"
+        workdir.mkdir()
+        (workdir / "notes.txt").write_text("a file of the user's")
+        extra = BAD_INPUTS[case](tmp_path)
+        arguments[case] = _search_args(workdir, *extra)[2:]
+        prepared[case] = (tmp_path, workdir, _snapshot(workdir))
+    root = tmp_path_factory.mktemp("cases")
+    (root / "cases.json").write_text(json.dumps(arguments))
+    env = dict(os.environ, PYTHONPATH=REPO, JAX_NUM_CPU_DEVICES="1")
+    driver = os.path.join(REPO, "tests", "cli_cases.py")
+    done = subprocess.run(
+        [sys.executable, driver, str(root / "cases.json"), str(root / "results.json")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((root / "results.json").read_text())
+    return {case: (results[case], *prepared[case]) for case in prepared}
+
+
+# One worker runs every case (and the fixture once): see --dist loadgroup in scripts/test.sh.
+@pytest.mark.xdist_group("bad_inputs")
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-def test_bad_input(case, tmp_path):
+def test_bad_input(case, bad_input_runs):
     documented = {row["test"]: row["message"] for row in documented_rows()}
     test_id = f"tests/cli_test.py::test_bad_input[{case}]"
-    workdir = tmp_path / "run"
-    workdir.mkdir()
-    (workdir / "notes.txt").write_text("a file of the user's")
-    extra = BAD_INPUTS[case](tmp_path)
-    before = _snapshot(workdir)
+    result, tmp_path, workdir, before = bad_input_runs[case]
+    stderr = result["stderr"]
 
-    result = _run(tmp_path, *extra, workdir=workdir)
-
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr, result.stderr
-    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
-    assert len(errors) == 1, result.stderr
+    assert result["returncode"] != 0
+    assert "Traceback" not in stderr, stderr
+    errors = [line for line in stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1, stderr
     message = errors[0].replace(str(tmp_path), "TMP")
     assert message == documented.get(test_id), (
         f"docs/errors.md: | ... | `{message}` | `{test_id}` |"
@@ -205,6 +231,18 @@ def test_bad_input(case, tmp_path):
     after = _snapshot(workdir)
     assert {name: after[name] for name in before} == before
     assert set(after) - set(before) <= {"config.json"}  # A fresh run's config only.
+
+
+def test_one_bad_input_through_the_real_command(tmp_path):
+    """The in-process runs above equal the command's own: one case end to end."""
+    workdir = tmp_path / "run"
+    result = _run(tmp_path, "--config.budget.evaluations=0", workdir=workdir)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    documented = {row["test"]: row["message"] for row in documented_rows()}
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == documented["tests/cli_test.py::test_bad_input[zero_budget]"]
+    )
 
 
 def test_errors_doc_matches_the_tests():
