@@ -25,8 +25,6 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 DOC = os.path.join(REPO_ROOT, "docs", "automodel.md")
-RESULTS = os.path.join(REPO_ROOT, "benchmarks", "results", "automodel.json")
-BEGIN, END = "<!-- results: begin -->", "<!-- results: end -->"
 DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes", "penguins")
 
 
@@ -84,7 +82,7 @@ def baselines(task: str, x):
     }
 
 
-def run(names, budgets, seed: int = 0) -> list[dict]:
+def run(names, budgets, seed: int = 0, feature_selection: bool = False) -> list[dict]:
     import warnings
 
     from sklearn.model_selection import train_test_split
@@ -100,7 +98,7 @@ def run(names, budgets, seed: int = 0) -> list[dict]:
         )
         for budget in budgets:
             estimator = (PathwayClassifier if task == "classification" else PathwayRegressor)(
-                time_budget=budget, seed=seed
+                time_budget=budget, seed=seed, feature_selection=feature_selection
             )
             start = time.perf_counter()
             estimator.fit(x_train, y_train)
@@ -150,19 +148,22 @@ def main(argv=None) -> int:
     parser.add_argument("--budgets", default="60", help="comma-separated seconds")
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--feature_selection",
+        action="store_true",
+        help="input-mask genes on (a table of its own in the page)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("JAX_NUM_CPU_DEVICES", str(os.cpu_count() or 1))
     budgets = [float(b) for b in args.budgets.split(",")]
-    rows = run(args.datasets.split(","), budgets, args.seed)
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w", encoding="utf-8") as file:
-        json.dump({"command": " ".join(["python", *sys.argv]), "rows": rows}, file, indent=1)
-    with open(DOC, encoding="utf-8") as file:
-        page = file.read()
-    table = f"{BEGIN}\n`{' '.join(['python', *sys.argv])}`\n\n{markdown(rows)}\n{END}"
-    start, end = page.index(BEGIN), page.index(END) + len(END)
-    with open(DOC, "w", encoding="utf-8") as file:
-        file.write(page[:start] + table + page[end:])
+    rows = run(args.datasets.split(","), budgets, args.seed, args.feature_selection)
+    from benchmarks import common
+
+    command = " ".join(["python", *sys.argv])
+    name = "automodel_feature_selection" if args.feature_selection else "automodel"
+    common.write_result(name, {"command": command, "rows": rows})
+    block = "results with feature selection" if args.feature_selection else "results"
+    common.replace_doc_block(DOC, block, command, markdown(rows))
     return 0
 
 

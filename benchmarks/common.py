@@ -162,6 +162,17 @@ def write_result(name: str, result: dict, directory: str = RESULTS_DIR) -> str:
     return path
 
 
+def replace_doc_block(doc_path: str, block: str, command: str, body: str) -> None:
+    """Put ``command`` and ``body`` between the page's ``<!-- BLOCK: begin -->``
+    and ``<!-- BLOCK: end -->`` markers (the rest of the page is kept)."""
+    begin, end = f"<!-- {block}: begin -->", f"<!-- {block}: end -->"
+    with open(doc_path, encoding="utf-8") as handle:
+        page = handle.read()
+    start, stop = page.index(begin), page.index(end) + len(end)
+    with open(doc_path, "w", encoding="utf-8") as handle:
+        handle.write(f"{page[:start]}{begin}\n`{command}`\n\n{body}\n{end}{page[stop:]}")
+
+
 def _jsonable(value):
     if isinstance(value, np.generic):
         return value.item()

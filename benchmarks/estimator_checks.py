@@ -1,6 +1,7 @@
 r"""scikit-learn's estimator checks on both estimators, every one.
 
-    python benchmarks/estimator_checks.py     # about 10 minutes on 2 cores
+    python benchmarks/estimator_checks.py                     # both estimators
+    python benchmarks/estimator_checks.py PathwayClassifier   # one of them
 
 Each check that fits runs a small search (``preset='fast'``,
 ``max_candidates=8``) on data of a new shape, so each compiles new programs:
@@ -22,36 +23,33 @@ import warnings
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
-RESULTS = os.path.join(REPO_ROOT, "benchmarks", "results", "estimator_checks.json")
 DOC = os.path.join(REPO_ROOT, "docs", "automodel.md")
-BEGIN, END = "<!-- estimator checks: begin -->", "<!-- estimator checks: end -->"
 
 
-def run() -> list[dict]:
+def run(names: list[str]) -> list[dict]:
+    """Every check on each estimator of ``names``; each result is printed as it comes."""
     from sklearn.utils.estimator_checks import check_estimator
 
     from pathways_jax import PathwayClassifier, PathwayRegressor
 
+    estimators = {
+        "PathwayClassifier": PathwayClassifier(preset="fast", max_candidates=8),
+        "PathwayRegressor": PathwayRegressor(preset="fast", max_candidates=8),
+    }
     rows = []
-    for estimator in (
-        PathwayClassifier(preset="fast", max_candidates=8),
-        PathwayRegressor(preset="fast", max_candidates=8),
-    ):
+    for name in names:
+
+        def record(estimator, check_name, exception, status, *_, name=name, **__):
+            error = " ".join(str(exception).split())[:300] if exception else ""
+            row = {"estimator": name, "check": check_name, "status": status, "reason": error}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            results = check_estimator(estimator, on_fail=None, on_skip=None)
-        for result in results:
-            error = result.get("exception")
-            rows.append(
-                {
-                    "estimator": type(estimator).__name__,
-                    "check": result["check_name"],
-                    "status": result["status"],
-                    "reason": " ".join(str(error).split())[:300] if error else "",
-                }
-            )
-        print(type(estimator).__name__, f"{time.perf_counter() - start:.0f} s", flush=True)
+            check_estimator(estimators[name], on_fail=None, on_skip=None, callback=record)
+        print(f"{name}: {time.perf_counter() - start:.0f} s", flush=True)
     return rows
 
 
@@ -74,16 +72,13 @@ def markdown(rows: list[dict]) -> str:
 
 def main() -> int:
     os.environ.setdefault("JAX_NUM_CPU_DEVICES", str(os.cpu_count() or 1))
-    rows = run()
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w", encoding="utf-8") as file:
-        json.dump(rows, file, indent=1)
-    with open(DOC, encoding="utf-8") as file:
-        page = file.read()
-    start, end = page.index(BEGIN), page.index(END) + len(END)
-    table = f"{BEGIN}\n`python benchmarks/estimator_checks.py`\n\n{markdown(rows)}\n{END}"
-    with open(DOC, "w", encoding="utf-8") as file:
-        file.write(page[:start] + table + page[end:])
+    names = sys.argv[1:] or ["PathwayClassifier", "PathwayRegressor"]
+    rows = run(names)
+    from benchmarks import common
+
+    common.write_result("estimator_checks", {"rows": rows})
+    command = " ".join(["python", "benchmarks/estimator_checks.py", *sys.argv[1:]])
+    common.replace_doc_block(DOC, "estimator checks", command, markdown(rows))
     return 0
 
 

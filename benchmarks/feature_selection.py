@@ -4,8 +4,8 @@ r"""Does the input-mask gene keep real columns and drop noise?
     python benchmarks/feature_selection.py --seeds=0,1 --seconds=30
 
 A table of real features (wine: 13 columns, 3 classes) gets as many columns
-of pure Gaussian noise; ``PathwayClassifier`` (feature selection on, the
-default for tables) is fitted per seed with a time budget. Counted: how many
+of pure Gaussian noise; ``PathwayClassifier(feature_selection=True)`` is
+fitted per seed with a time budget. Counted: how many
 real and how many noise columns the winner reads, and the same over the ten
 best candidates. Writes ``benchmarks/results/feature_selection.json`` and the
 table in ``docs/automodel.md``.
@@ -23,9 +23,7 @@ import numpy as np
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
-RESULTS = os.path.join(REPO_ROOT, "benchmarks", "results", "feature_selection.json")
 DOC = os.path.join(REPO_ROOT, "docs", "automodel.md")
-BEGIN, END = "<!-- feature selection: begin -->", "<!-- feature selection: end -->"
 
 
 def noisy_wine(seed: int):
@@ -41,7 +39,7 @@ def run_seed(seed: int, seconds: float) -> dict:
     from pathways_jax import PathwayClassifier
 
     x, y, num_real = noisy_wine(seed)
-    model = PathwayClassifier(time_budget=seconds, seed=seed).fit(x, y)
+    model = PathwayClassifier(time_budget=seconds, seed=seed, feature_selection=True).fit(x, y)
     mask = np.asarray(model.genome_.input_mask)
     top = model.leaderboard(top=10)
     ids = list(top["id"]) if hasattr(top, "columns") else [row["id"] for row in top]
@@ -88,16 +86,11 @@ def main(argv=None) -> int:
     for seed in (int(s) for s in args.seeds.split(",")):
         rows.append(run_seed(seed, args.seconds))
         print(json.dumps(rows[-1]), flush=True)
+    from benchmarks import common
+
     command = " ".join(["python", *sys.argv])
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w", encoding="utf-8") as file:
-        json.dump({"command": command, "rows": rows}, file, indent=1)
-    with open(DOC, encoding="utf-8") as file:
-        page = file.read()
-    start, end = page.index(BEGIN), page.index(END) + len(END)
-    table = f"{BEGIN}\n`{command}`\n\n{markdown(rows)}\n{END}"
-    with open(DOC, "w", encoding="utf-8") as file:
-        file.write(page[:start] + table + page[end:])
+    common.write_result("feature_selection", {"command": command, "rows": rows})
+    common.replace_doc_block(DOC, "feature selection", command, markdown(rows))
     return 0
 
 

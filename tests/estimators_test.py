@@ -44,7 +44,7 @@ def fitted():
     frame, species = iris_frame()
     order = np.random.default_rng(1).permutation(len(frame))
     train, test = order[:120], order[120:]
-    model = PathwayClassifier(**TINY).fit(frame.iloc[train], species[train])
+    model = PathwayClassifier(**TINY, feature_selection=True).fit(frame.iloc[train], species[train])
     return model, frame.iloc[test], species[test]
 
 

@@ -36,10 +36,12 @@ def test_the_next_round_is_estimated_from_the_last_two_and_the_finish_from_the_e
     budget = TimeBudget(10.0, _Finish(1.0), num_finalists=2)
     assert not budget.exhausted(9.5)  # Nothing measured: the first round always runs.
     budget.add_round(3.0, compile_seconds=2.0)  # The first round compiled for 2 s.
-    # Next round: 1 s of work + the last round's compilation; finish: 2 x 1 s + 2 s.
-    assert budget.next_round_seconds() == 3.0 and budget.finish_seconds() == 4.0
-    assert budget.exhausted(3.5) and not budget.exhausted(2.5)
-    budget.add_round(1.5)
+    # Next round: 1 s of work (the first compilation is paid once); finish: 2 x 1 s + 2 s.
+    assert budget.next_round_seconds() == 1.0 and budget.finish_seconds() == 4.0
+    assert budget.exhausted(5.5) and not budget.exhausted(4.5)
+    budget.add_round(2.0, compile_seconds=0.5)  # A later round compiled a new program.
+    assert budget.next_round_seconds() == 1.5 + 0.5  # The longer net round + its compilation.
+    budget.add_round(1.0)
     assert budget.next_round_seconds() == 1.5  # The longer of the last two, no compilation.
     assert not budget.exhausted(4.0) and budget.exhausted(5.0)  # 4 + 1.5 + 4 <= 10 < 5 + 5.5
     unlimited = TimeBudget(float("inf"))

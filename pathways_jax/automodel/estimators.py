@@ -52,7 +52,7 @@ class _PathwayEstimator(BaseEstimator):
         devices=None,
         verbose=False,
         input_kind="auto",
-        feature_selection="auto",
+        feature_selection=False,
     ):
         self.time_budget = time_budget
         self.max_candidates = max_candidates
@@ -83,18 +83,17 @@ class _PathwayEstimator(BaseEstimator):
         return dataclasses.replace(dataset, class_names=tuple(str(c) for c in classes))
 
     def _feature_selection(self, dataset) -> bool:
-        """Input-mask genes: on for vector inputs unless ``feature_selection=False``."""
-        if self.feature_selection not in ("auto", True, False):
+        """Input-mask genes (``feature_selection=True``; vector inputs only)."""
+        if self.feature_selection not in (True, False):
             raise ValueError(
-                f"feature_selection={self.feature_selection!r} is invalid: expected 'auto', "
-                "True or False"
+                f"feature_selection={self.feature_selection!r} is invalid: expected True or False"
             )
-        if self.feature_selection is True and dataset.input_kind != "vector":
+        if self.feature_selection and dataset.input_kind != "vector":
             raise ValueError(
                 f"feature_selection=True is invalid for {dataset.input_kind} inputs "
                 "(it chooses columns of vector inputs)"
             )
-        return dataset.input_kind == "vector" and self.feature_selection in ("auto", True)
+        return bool(self.feature_selection)
 
     def _check_objective(self) -> None:
         allowed = ("auto", "accuracy") if self._task == "classification" else ("auto", "r2")

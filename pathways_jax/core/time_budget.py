@@ -4,8 +4,9 @@ not fit.
 The loop tells :class:`TimeBudget` every round's duration and the part of it
 XLA spent compiling, and asks :meth:`TimeBudget.exhausted` after every round.
 The next round is estimated as the longer of the last two rounds without
-their compilations, plus the last round's compilation (a round that compiled
-a new program may be followed by another that does); the finish as the
+their compilations, plus the last round's compilation unless that was the
+session's first (a later round that compiled a new program may be followed
+by another that does); the finish as the
 evaluator's ``finalize_seconds`` estimate when it has that hook (else one
 more round). The search stops when
 
@@ -58,7 +59,10 @@ class TimeBudget:
         """Estimated duration of the next round (0 before any is measured)."""
         if not self.round_seconds:
             return 0.0
-        return max(self.round_seconds[-2:]) + self.compile_seconds[-1]
+        # The session's first compilations are paid once; a later round that
+        # compiled (a new shape class) may be followed by another that does.
+        recompiles = self.compile_seconds[-1] if len(self.round_seconds) > 1 else 0.0
+        return max(self.round_seconds[-2:]) + recompiles
 
     def finish_seconds(self) -> float:
         """Estimated duration of ``finalize`` (retraining and testing the finalists)."""
