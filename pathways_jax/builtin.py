@@ -22,6 +22,7 @@ from pathways_jax.evaluators.member_weights import MemberWeights, MemberWeightsS
 from pathways_jax.pathnet import components  # noqa: F401 - registers PathNet's.
 from pathways_jax.spaces.pathway import config as pathway_config
 from pathways_jax.spaces.pathway.space import PathwaySpace
+from pathways_jax.training.losses import FITNESS_METRICS
 
 
 @registry.register_space("pathway")
@@ -37,7 +38,20 @@ def pathway_space(settings, context) -> PathwaySpace:
         num_outputs=dataset.num_outputs,
         mutation_weights=tuple(float(w) for w in settings.mutation_weights),
         input_groups=input_groups(dataset) if settings.get("feature_selection") else (),
+        fitness_metric=fitness_metric(settings, dataset),
     )
+
+
+def fitness_metric(settings, dataset) -> str:
+    """``config.space.fitness_metric``, checked against the dataset's task."""
+    name = settings.get("fitness_metric", "")
+    allowed = tuple(FITNESS_METRICS[dataset.task])
+    if name and name not in allowed:
+        raise config_lib.ConfigError(
+            f"config.space.fitness_metric={name!r} is invalid: expected '' or one of "
+            f"{allowed} for {dataset.task}"
+        )
+    return name
 
 
 def input_groups(dataset) -> tuple[int, ...]:

@@ -64,6 +64,9 @@ def default_config() -> ml_collections.ConfigDict:
     # Feature selection (vector inputs): an input-mask gene per input column (a
     # table column's one-hot features are one column) says which ones a pathway reads.
     config.space.feature_selection = False
+    # The validation metric that is the fitness: '' (accuracy or R²), or 'loss'
+    # (classification) or 'mse' (regression), minimised (the fitness is its negative).
+    config.space.fitness_metric = ""
 
     config.strategy = ml_collections.ConfigDict()
     config.strategy.name = "regularized"

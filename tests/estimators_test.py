@@ -120,6 +120,11 @@ def test_a_regressor_on_numbers_and_bad_inputs_are_one_line_errors():
         PathwayRegressor(time_budget="soon").fit(x, y)
     with pytest.raises(ValueError, match="preset='huge' is invalid"):
         PathwayRegressor(preset="huge").fit(x, y)
+    with pytest.raises(
+        ValueError,
+        match=r"objective='accuracy' is invalid: expected one of \('auto', 'r2', 'mse'\)",
+    ):
+        PathwayRegressor(objective="accuracy").fit(x, y)
     with pytest.raises(ValueError, match="y has 1 class"):
         PathwayClassifier().fit(x[:10], np.zeros(10))
 
@@ -154,7 +159,8 @@ def test_scikit_learn_estimator_checks(check, estimator):
 
 def test_cross_val_score_runs_the_search_per_fold():
     x, y = datasets.load_iris(return_X_y=True)
-    scores = cross_val_score(PathwayClassifier(**TINY), x, y, cv=2)
+    # The second fold selects on the validation loss (minimised) instead of accuracy.
+    scores = cross_val_score(PathwayClassifier(**TINY, objective="loss"), x, y, cv=2)
     assert scores.shape == (2,) and (scores > 0.5).all()
 
 

@@ -6,6 +6,7 @@ genomes, JSON and histories are as before."""
 
 import jax
 import numpy as np
+import pytest
 
 from pathways_jax.codegen import build_plain_network, plain_params_from_supernet
 from pathways_jax.spaces.pathway import network
@@ -65,3 +66,20 @@ def test_unchosen_columns_change_nothing_in_either_network():
     plain = build_plain_network(SPACE, genome)
     variables = plain_params_from_supernet(SPACE, genome, params)
     np.testing.assert_allclose(plain.apply(variables, noisy), supernet, atol=1e-5)
+
+
+def test_the_fitness_may_be_a_minimised_validation_metric():
+    """``fitness_metric='loss'``: the fitness is minus the validation loss."""
+    from pathways_jax.training import trainer
+
+    space = PathwaySpace(TABLES, "vector", (6,), "classification", 3, fitness_metric="loss")
+    genome = space.sample(jax.random.key(6))
+    params = network.init_params(space, genome, jax.random.key(7))
+    rng = np.random.default_rng(1)
+    eval_set = trainer.make_eval_set(
+        rng.normal(size=(20, 6)).astype(np.float32), rng.integers(0, 3, 20), 10
+    )
+    metrics = jax.device_get(trainer.evaluate_params(space, genome, params, eval_set))
+    assert metrics["fitness"] == -metrics["loss"] and metrics["accuracy"] != metrics["fitness"]
+    with pytest.raises(ValueError, match="fitness_metric='mse' is invalid"):
+        PathwaySpace(TABLES, "vector", (6,), "classification", 3, fitness_metric="mse")

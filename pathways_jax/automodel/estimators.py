@@ -35,7 +35,8 @@ PREDICT_CHUNK = 4096
 
 
 class _PathwayEstimator(BaseEstimator):
-    """What both estimators share (see the module doc); ``_task`` names the task."""
+    """What both estimators share (see the module doc); ``_task`` names the
+    task, and each estimator's ``_targets(y)`` turns ``y`` into class ids or targets."""
 
     _task = ""
 
@@ -69,9 +70,6 @@ class _PathwayEstimator(BaseEstimator):
 
     # -- fit -------------------------------------------------------------------------------
 
-    def _targets(self, y) -> np.ndarray:
-        raise NotImplementedError
-
     def _named_classes(self, dataset):
         """The dataset with the names of ``classes_`` (for exported code), unless
         the classes are the ids 0..K-1 themselves."""
@@ -95,13 +93,18 @@ class _PathwayEstimator(BaseEstimator):
             )
         return bool(self.feature_selection)
 
-    def _check_objective(self) -> None:
-        allowed = ("auto", "accuracy") if self._task == "classification" else ("auto", "r2")
+    def _fitness_metric(self) -> str:
+        """``config.space.fitness_metric`` of ``objective`` ('' for the default)."""
+        from pathways_jax.training.losses import FITNESS_METRICS
+
+        allowed = ("auto", *FITNESS_METRICS[self._task])
         if self.objective not in allowed:
             raise ValueError(
                 f"objective={self.objective!r} is invalid: expected one of {allowed} "
-                f"(the validation metric a {self._task} search maximises)"
+                f"(the validation metric a {self._task} search selects on; the losses "
+                "are minimised)"
             )
+        return "" if self.objective == "auto" else self.objective
 
     def fit(self, X, y):
         """Search for a pathway that predicts ``y`` from ``X``; returns ``self``.
@@ -114,7 +117,7 @@ class _PathwayEstimator(BaseEstimator):
         """
         from pathways_jax.core import experiment, loop
 
-        self._check_objective()
+        fitness_metric = self._fitness_metric()
         seconds = inputs.parse_duration(self.time_budget)
         if is_frame := inputs.is_frame(X):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
@@ -150,6 +153,7 @@ class _PathwayEstimator(BaseEstimator):
             data_name=f"fit:{inputs.data_digest(X, y)}",
             feature_selection=self._feature_selection(dataset),
         )
+        config.space.fitness_metric = fitness_metric
         if self.workdir is None:
             config.progress.report = False
         built = experiment.build(config, dataset=dataset)

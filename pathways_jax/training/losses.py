@@ -69,19 +69,35 @@ def summed_metrics(task: str, outputs, targets, mask) -> dict[str, jnp.ndarray]:
     }
 
 
-def finalize_metrics(task: str, sums: dict[str, jnp.ndarray]) -> dict[str, jnp.ndarray]:
+# The validation metric a search may maximise as its fitness, with its sign
+# (a minimised metric's fitness is its negative).
+FITNESS_METRICS = {
+    "classification": {"accuracy": 1.0, "loss": -1.0},
+    "regression": {"r2": 1.0, "mse": -1.0},
+}
+
+
+def finalize_metrics(
+    task: str, sums: dict[str, jnp.ndarray], fitness_metric: str = ""
+) -> dict[str, jnp.ndarray]:
     """Metrics from summed statistics.
 
     Classification: ``accuracy`` and mean softmax cross-entropy ``loss``.
     Regression: ``mse`` and ``r2`` (coefficient of determination).
-    Both give ``fitness`` (higher is better): accuracy, or R².
+    Both give ``fitness`` (higher is better): accuracy, or R², or with
+    ``fitness_metric`` (a key of ``FITNESS_METRICS[task]``) that metric, negated
+    when it is minimised.
     """
     count = jnp.maximum(sums["count"], 1.0)
     if task == "classification":
         accuracy = sums["correct"] / count
-        return {"accuracy": accuracy, "loss": sums["loss"] / count, "fitness": accuracy}
-    mse = sums["squared_error"] / count
-    mean = sums["target_sum"] / count
-    variance = jnp.maximum(sums["target_square_sum"] / count - jnp.square(mean), 1e-12)
-    r2 = 1.0 - mse / variance
-    return {"mse": mse, "r2": r2, "fitness": r2}
+        metrics = {"accuracy": accuracy, "loss": sums["loss"] / count, "fitness": accuracy}
+    else:
+        mse = sums["squared_error"] / count
+        mean = sums["target_sum"] / count
+        variance = jnp.maximum(sums["target_square_sum"] / count - jnp.square(mean), 1e-12)
+        r2 = 1.0 - mse / variance
+        metrics = {"mse": mse, "r2": r2, "fitness": r2}
+    if fitness_metric:
+        metrics["fitness"] = FITNESS_METRICS[task][fitness_metric] * metrics[fitness_metric]
+    return metrics

@@ -91,7 +91,7 @@ def evaluate_params(space: PathwaySpace, genome: PathwayGenome, params, eval_set
 
     sums = jax.lax.map(chunk_sums, (eval_set.inputs, eval_set.targets, eval_set.mask))
     totals = jax.tree_util.tree_map(lambda s: jnp.sum(s, axis=0), sums)
-    return losses.finalize_metrics(space.task, totals)
+    return losses.finalize_metrics(space.task, totals, space.fitness_metric)
 
 
 def train(

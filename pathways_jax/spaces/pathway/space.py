@@ -35,6 +35,7 @@ from pathways_jax.spaces.pathway.genome import (
 )
 from pathways_jax.spaces.pathway.protocol import CROSSOVER_KINDS, PathwayProtocol
 from pathways_jax.spaces.pathway.variation import NUM_PROPOSALS, PathwayVariation
+from pathways_jax.training.losses import FITNESS_METRICS
 
 __all__ = ["CROSSOVER_KINDS", "DEFAULT_MUTATION_WEIGHTS", "NUM_PROPOSALS", "PathwaySpace"]
 
@@ -65,6 +66,9 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
         input feature, ``[features]``; a genome's ``input_mask`` then has one
         0/1 gene per group and the pathway reads only the features of its
         chosen groups. Empty: no feature selection (no ``input_mask``).
+      fitness_metric: the validation metric that is the fitness (a key of
+        ``training.losses.FITNESS_METRICS[task]``, minimised ones negated);
+        empty: accuracy or R².
     """
 
     tables: GeneTables
@@ -75,6 +79,7 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
     mutation_weights: tuple[float, ...] = DEFAULT_MUTATION_WEIGHTS
     channel_bound: int = 0
     input_groups: tuple[int, ...] = ()
+    fitness_metric: str = ""
 
     def __post_init__(self):
         if self.input_kind not in INPUT_KINDS:
@@ -87,6 +92,12 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
         if len(self.mutation_weights) != 5 or min(self.mutation_weights) < 0:
             raise ValueError("mutation_weights must be 5 non-negative numbers")
         genome_lib.losses_for_task(self.task)
+        allowed = tuple(FITNESS_METRICS[self.task])
+        if self.fitness_metric and self.fitness_metric not in allowed:
+            raise ValueError(
+                f"fitness_metric={self.fitness_metric!r} is invalid: expected '' or one of "
+                f"{allowed} for {self.task}"
+            )
         if self.input_groups:
             groups = sorted(set(self.input_groups))
             if self.input_kind != "vector" or len(self.input_groups) != self.input_shape[0]:
