@@ -63,6 +63,11 @@ def test_a_classifier_follows_the_estimator_conventions(fitted):
     assert clone.get_params() == model.get_params() and not hasattr(clone, "classes_")
     assert clone.set_params(preset="best").preset == "best"
     assert len(model.history_) == 8 and model.best_pathway_ == model.summary_["best_description"]
+    # scikit-learn's check_dict_unchanged: predict leaves the attributes as they were.
+    state = dict(model.__dict__)
+    model.predict(x_test)
+    assert model.__dict__.keys() == state.keys()
+    assert all(model.__dict__[k] is v for k, v in state.items())
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.predict(x_test), predictions)
 
@@ -114,7 +119,7 @@ def test_a_regressor_on_numbers_and_bad_inputs_are_one_line_errors():
     assert predictions.shape == (60,) and np.isfinite(predictions).all()
     assert abs(predictions.mean() - y[:200].mean()) < 2 * y.std()  # In the units of y.
     assert -1 < model.score(x[200:260], y[200:260]) <= 1
-    with pytest.raises(ValueError, match=r"X has \(5,\) per example but the model was fitted"):
+    with pytest.raises(ValueError, match="X has 5 features, but PathwayRegressor is expecting 10"):
         model.predict(x[:3, :5])
     with pytest.raises(ValueError, match="time_budget='soon' is invalid"):
         PathwayRegressor(time_budget="soon").fit(x, y)
@@ -149,12 +154,21 @@ def test_durations_and_presets_follow_the_data():
         estimator_checks.check_estimators_unfitted,
         estimator_checks.check_estimator_repr,
         estimator_checks.check_estimator_cloneable,
+        # Bad inputs, refused before any search:
+        estimator_checks.check_complex_data,
+        estimator_checks.check_estimators_empty_data_messages,
+        estimator_checks.check_estimator_sparse_array,
+        estimator_checks.check_estimator_sparse_matrix,
     ],
     ids=lambda check: check.__name__,
 )
 @pytest.mark.parametrize("estimator", [PathwayClassifier(), PathwayRegressor()], ids=repr)
 def test_scikit_learn_estimator_checks(check, estimator):
     check(type(estimator).__name__, estimator)
+
+
+def test_a_classifier_refuses_a_continuous_target():
+    estimator_checks.check_classifiers_regression_target("PathwayClassifier", PathwayClassifier())
 
 
 def test_cross_val_score_runs_the_search_per_fold():

@@ -185,7 +185,7 @@ class _PathwayEstimator(BaseEstimator):
         else:  # A finished workdir: the exported weights of its best/.
             self.supernet_params_ = None
             self.variables_ = _load_flax_variables(self._best_dir(), self._network, dataset)
-        self._forward = None
+        self._forward = _compiled_forward(self._network)
 
     # -- predict ---------------------------------------------------------------------------
 
@@ -209,6 +209,11 @@ class _PathwayEstimator(BaseEstimator):
             return table_encoding.encode(self.encoding_, features.columns, self.unused_columns_)
         x, _ = inputs.feature_table(X)
         x, _ = inputs.input_array(np.asarray(x, np.float32), self.input_kind)
+        if x.ndim == 2 and x.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {x.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input"
+            )
         if x.shape[1:] != dataset.input_shape:
             raise ValueError(
                 f"X has {x.shape[1:]} per example but the model was fitted on "
@@ -222,11 +227,8 @@ class _PathwayEstimator(BaseEstimator):
 
     def _outputs(self, X) -> np.ndarray:
         """Network outputs [n, num_outputs] of raw ``X``."""
-        import jax
 
         x = self._inputs(X)
-        if self._forward is None:
-            self._forward = jax.jit(self._network.apply)
         chunks = [
             np.asarray(self._forward(self.variables_, x[i : i + PREDICT_CHUNK]))
             for i in range(0, len(x), PREDICT_CHUNK)
@@ -278,8 +280,13 @@ class _PathwayEstimator(BaseEstimator):
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_forward"] = None  # A compiled function does not pickle.
+        state.pop("_forward", None)  # A compiled function does not pickle.
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if "_network" in state:
+            self._forward = _compiled_forward(self._network)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -287,6 +294,29 @@ class _PathwayEstimator(BaseEstimator):
         tags.input_tags.string = True
         tags.non_deterministic = False
         return tags
+
+
+def _compiled_forward(network):
+    """The jitted forward pass of the winner's plain network (made at fit, so
+    that ``predict`` leaves the estimator's attributes as they were)."""
+    import jax
+
+    return jax.jit(network.apply)
+
+
+def _column_vector(y) -> np.ndarray:
+    """``y`` as given, a column vector ``[n, 1]`` flattened with scikit-learn's warning."""
+    from sklearn.exceptions import DataConversionWarning
+
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected; it is flattened",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        y = y.ravel()
+    return y
 
 
 def _load_flax_variables(best_dir: str, network, dataset):
@@ -308,11 +338,17 @@ class PathwayClassifier(ClassifierMixin, _PathwayEstimator):
     _task = "classification"
 
     def _targets(self, y) -> np.ndarray:
-        y = np.asarray(y)
-        if y.ndim != 1:
-            y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
+        from sklearn.utils.multiclass import type_of_target
+
+        y = _column_vector(y)
         if y.ndim != 1:
             raise ValueError(f"y has shape {y.shape} (expected [n_samples] labels)")
+        kind = type_of_target(y) if y.dtype.kind in "biuf" else "multiclass"
+        if kind == "continuous":
+            raise ValueError(
+                "Unknown label type: continuous (expected class labels; use "
+                "PathwayRegressor for a continuous target)"
+            )
         absent = [i for i, cell in enumerate(y.tolist()) if table_encoding.is_missing(cell)]
         if absent:
             raise ValueError(f"y has {len(absent)} missing labels (expected a label in every row)")
@@ -344,9 +380,7 @@ class PathwayRegressor(RegressorMixin, _PathwayEstimator):
     _task = "regression"
 
     def _targets(self, y) -> np.ndarray:
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
+        y = _column_vector(y)
         if y.ndim != 1:
             raise ValueError(f"y has shape {y.shape} (expected [n_samples] targets)")
         try:

@@ -62,7 +62,20 @@ def feature_table(x, feature_names: list[str] | None = None):
         return tables.table_from_frame(x), "vector"
     if isinstance(x, tables.RawTable):
         return x, "vector"
+    if hasattr(x, "toarray") or type(x).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            "X is a sparse matrix: sparse input is not supported (expected a dense array: "
+            "X.toarray())"
+        )
     array = np.asarray(x)
+    if array.dtype.kind == "c":
+        raise DataError(
+            f"X has dtype {array.dtype}: Complex data not supported (expected real numbers)"
+        )
+    if array.ndim == 2 and array.shape[1] == 0:
+        raise DataError(
+            f"X has 0 feature(s) (shape={array.shape}) while a minimum of 1 is required."
+        )
     if array.ndim == 2 and tables.needs_encoding(array):
         return tables.table_from_array(array, feature_names), "vector"
     if array.dtype.kind not in "biuf":

@@ -66,14 +66,10 @@ def _score(estimator, x: np.ndarray, y: np.ndarray) -> float:
 def permutation_importance(estimator, groups: dict[str, list[int]], repeats: int, seed: int = 0):
     """``[{input, importance, low, high, ...}]``, most important first, on the
     validation split; ``groups`` maps each input to its encoded feature columns."""
-    import jax
-
     dataset = estimator.dataset_
     x = np.asarray(dataset.x_val, np.float32).reshape(len(dataset.y_val), -1)
     y = np.asarray(dataset.y_val)
     shape = dataset.x_val.shape
-    if estimator._forward is None:
-        estimator._forward = jax.jit(estimator._network.apply)
     baseline = _score(estimator, x.reshape(shape), y)
     rng = np.random.default_rng(seed)
     rows = []
