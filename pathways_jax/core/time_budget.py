@@ -22,7 +22,6 @@ budget, and with both the search stops at whichever comes first.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 
 class TimeBudget:
@@ -85,12 +84,3 @@ class TimeBudget:
             "elapsed_seconds": round(float(elapsed), 3),
             "over_budget_seconds": round(max(float(elapsed) - self.seconds, 0.0), 3),
         }
-
-
-def median(values: Sequence[float]) -> float:
-    """The median of a non-empty sequence."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return 0.5 * (ordered[middle - 1] + ordered[middle])

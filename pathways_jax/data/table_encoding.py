@@ -92,6 +92,12 @@ def _numbers(cells) -> np.ndarray:
     return np.asarray([math.nan if v is None else v for v in values], np.float64)
 
 
+def _scale(values: np.ndarray) -> dict:
+    """``{mean, std}`` that standardise ``values`` (std 1 for a constant column)."""
+    std = float(np.std(values))
+    return {"mean": float(np.mean(values)), "std": std if std > 0 else 1.0}
+
+
 def fit_encoding(table: dict, max_one_hot_levels: int = MAX_ONE_HOT_LEVELS) -> dict:
     """The encoding of ``table`` (training rows only), as a JSON-able dict.
 
@@ -110,14 +116,12 @@ def fit_encoding(table: dict, max_one_hot_levels: int = MAX_ONE_HOT_LEVELS) -> d
             present = values[~np.isnan(values)]
             median = float(np.median(present)) if len(present) else 0.0
             filled = np.where(np.isnan(values), median, values)
-            std = float(np.std(filled))
             columns.append(
                 {
                     "name": name,
                     "kind": "numeric",
                     "fill": median,
-                    "mean": float(np.mean(filled)),
-                    "std": std if std > 0 else 1.0,
+                    **_scale(filled),
                     "missing_indicator": bool(missing),
                 }
             )
@@ -135,20 +139,11 @@ def fit_encoding(table: dict, max_one_hot_levels: int = MAX_ONE_HOT_LEVELS) -> d
                 {"name": name, "kind": "one_hot", "levels": levels, "missing_level": has_missing}
             )
             continue
+        rank = {level: index for index, level in enumerate(levels)}
         ranks = np.asarray(
-            [len(levels) if is_missing(c) else levels.index(_category(c)) for c in cells],
-            np.float64,
+            [len(levels) if is_missing(c) else rank[_category(c)] for c in cells], np.float64
         )
-        std = float(np.std(ranks))
-        columns.append(
-            {
-                "name": name,
-                "kind": "ordinal",
-                "levels": levels,
-                "mean": float(np.mean(ranks)),
-                "std": std if std > 0 else 1.0,
-            }
-        )
+        columns.append({"name": name, "kind": "ordinal", "levels": levels, **_scale(ranks)})
     return {"columns": columns, "features": feature_names({"columns": columns})}
 
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from pathways_jax import fidelity
-from pathways_jax.core import genomes, time_budget
+from pathways_jax.core import genomes
 from pathways_jax.core.loop import candidate_keys
 from pathways_jax.evaluators import final_training
 from pathways_jax.evaluators.metrics import training_records
@@ -163,7 +164,7 @@ class FreshWeights:
         round's longest) and ``num_finalists`` retrainings of ``final_steps``
         at the seconds per candidate step the rounds took on one device
         (``round_seconds``: this session's rounds without their compilations)."""
-        typical = time_budget.median(round_seconds)
+        typical = statistics.median(round_seconds)
         steps_per_device = sum(steps * slots for steps, slots in self.stages) / self.num_devices
         step_seconds = typical / max(steps_per_device, 1)
         return compile_seconds + num_finalists * self.settings.retrain_steps * step_seconds
