@@ -62,7 +62,9 @@ def run_search(
       preemption.SearchInterrupted: SIGTERM/SIGINT or ``stop_after_rounds``
         stopped the search; a checkpoint of the last round was saved.
     """
-    if "tasks" in config.get("evaluator", {}):  # A task sequence (PathNet transfer).
+    evaluator = config.get("evaluator", {})
+    if evaluator.get("name") == "shared_weights" and "tasks" in evaluator:
+        # A task sequence (PathNet transfer).
         from pathways_jax.pathnet.transfer import run_task_sequence
 
         return run_task_sequence(

@@ -1,10 +1,11 @@
 """The built-in components, registered by name (imported by the builder).
 
-Spaces: ``pathway``, ``pathnet``. Strategies: ``regularized``,
+Spaces: ``pathway``, ``pathnet``, ``program``. Strategies: ``regularized``,
 ``tournament``, ``truncation``, ``random``, ``nsga2``, ``pbt``,
 ``binary_tournament``. Evaluators: ``fresh_weights``, ``member_weights``,
-``shared_weights``, ``function``. PathNet's three live in
-:mod:`pathways_jax.pathnet.components`. Each factory reads its own config section
+``shared_weights``, ``function``, ``program``. PathNet's three live in
+:mod:`pathways_jax.pathnet.components`, the program space's two in
+:mod:`pathways_jax.spaces.program.components`. Each factory reads its own config section
 into the component's settings and checks them; see
 :mod:`pathways_jax.core.registry` for the signatures.
 """
@@ -22,6 +23,7 @@ from pathways_jax.evaluators.member_weights import MemberWeights, MemberWeightsS
 from pathways_jax.pathnet import components  # noqa: F401 - registers PathNet's.
 from pathways_jax.spaces.pathway import config as pathway_config
 from pathways_jax.spaces.pathway.space import PathwaySpace
+from pathways_jax.spaces.program import components as _program  # noqa: F401 - registers 'program'.
 from pathways_jax.training.losses import FITNESS_METRICS
 
 
@@ -102,6 +104,7 @@ def regularized(settings, space, round_size):
         round_size=round_size,
         sample_size=settings.sample_size,
         aging=True,
+        with_replacement=bool(settings.get("sample_with_replacement", False)),
         **_variation(settings),
     )
 
@@ -116,6 +119,7 @@ def tournament(settings, space, round_size):
         round_size=round_size,
         sample_size=settings.sample_size,
         aging=False,
+        with_replacement=bool(settings.get("sample_with_replacement", False)),
         **_variation(settings),
     )
 

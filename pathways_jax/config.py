@@ -73,6 +73,8 @@ def default_config() -> ml_collections.ConfigDict:
     config.strategy.module = ""  # A module to import first (registers strategies).
     config.strategy.population_size = 16
     config.strategy.sample_size = 4
+    # Tournament contestants drawn with replacement (AutoML-Zero) or without.
+    config.strategy.sample_with_replacement = False
     config.strategy.crossover_probability = 0.0
     config.strategy.crossover_kind = "block"  # 'block', 'uniform' (per gene) or 'one_point'.
     # NSGA-II objectives: 'fitness' first, then 'params', 'flops' and/or
@@ -85,6 +87,10 @@ def default_config() -> ml_collections.ConfigDict:
     # Functional-equivalence cache: a child computing what an evaluated
     # pathway computes is not trained again; it inherits that fitness.
     config.strategy.equivalence_cache = True
+    # Behavioural equivalence cache: a child that behaves like an evaluated
+    # one on a few examples inherits its fitness (evaluators with a
+    # behaviour hook: 'program').
+    config.strategy.behaviour_cache = False
 
     # Multi-fidelity: every child trains hurdle_steps first; only the best
     # keep_fraction of a round then trains for train.steps (0: no hurdle).
@@ -149,6 +155,9 @@ def default_config() -> ml_collections.ConfigDict:
     config.progress.log_every_seconds = 10.0  # Log line interval when output is not a terminal.
     config.progress.bar = True  # A progress bar on an interactive terminal.
     config.progress.report = True  # Plots and report.md at the end of the search.
+    # A history record for every candidate, or (False) only for those
+    # evaluated: cache hits are then counted in metrics.jsonl only.
+    config.progress.record_cache_hits = True
     return config
 
 
@@ -364,5 +373,5 @@ def _check_runs(config: ml_collections.ConfigDict) -> None:
         progress.log_every_seconds,
         "a number of seconds >= 0",
     )
-    for key in ("bar", "report"):
+    for key in ("bar", "report", "record_cache_hits"):
         _require(isinstance(progress[key], bool), f"progress.{key}", progress[key], "True or False")

@@ -46,6 +46,7 @@ def loop_settings(config) -> LoopSettings:
         report=bool(config.progress.report),
         target_fitness=float(config.budget.get("target_fitness", float("inf"))),
         seconds=float(config.budget.get("seconds", float("inf"))),
+        record_cache_hits=bool(config.progress.get("record_cache_hits", True)),
     )
 
 
@@ -95,6 +96,26 @@ def round_stages(config, space, strategy) -> tuple:
         if max_latency_ms > 0:
             built.append(LatencyLimit(max_latency_ms / 1000.0))
     return tuple(built)
+
+
+def with_behaviour_cache(config, built: tuple, evaluator, name: str) -> tuple:
+    """``built`` with the behavioural cache after the genotype cache, if the
+    config asks for it (``strategy.behaviour_cache``)."""
+    if not config.strategy.get("behaviour_cache", False):
+        return built
+    from pathways_jax.core.behaviour_cache import BehaviourCache
+
+    if not hasattr(evaluator, "behaviour"):
+        raise config_lib.ConfigError(
+            f"config.strategy.behaviour_cache=True is invalid: expected False for "
+            f"evaluator {name!r} (it has no behaviour hook to fingerprint candidates by)"
+        )
+    stages_list = list(built)
+    position = next(
+        (i + 1 for i, s in enumerate(stages_list) if isinstance(s, stages.EquivalenceCache)), 0
+    )
+    stages_list.insert(position, BehaviourCache(evaluator.behaviour))
+    return tuple(stages_list)
 
 
 def build_space(config: ml_collections.ConfigDict, dataset=None):
@@ -163,7 +184,7 @@ def build(config: ml_collections.ConfigDict, dataset=None) -> Experiment:
         space=space,
         strategy=strategy,
         evaluator=evaluator,
-        stages=round_stages(config, space, strategy),
+        stages=with_behaviour_cache(config, round_stages(config, space, strategy), evaluator, name),
         settings=settings,
         run_config=config.to_dict(),
         divergence_hint=getattr(space, "divergence_hint", ""),

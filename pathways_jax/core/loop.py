@@ -19,7 +19,7 @@ from absl import logging
 
 from pathways_jax import distributed
 from pathways_jax.core import finish, objectives, stages
-from pathways_jax.core.records import RoundLog, history_lines
+from pathways_jax.core.records import RoundLog, history_lines, is_cache_hit
 from pathways_jax.core.run_files import RunFiles
 from pathways_jax.core.time_budget import TimeBudget
 from pathways_jax.runs import checkpoints, compilations, preemption
@@ -46,6 +46,9 @@ class LoopSettings:
         (``inf``: none): no round starts that would not fit
         (:mod:`pathways_jax.core.time_budget`); ``evaluations`` stays the
         upper bound.
+      record_cache_hits: write a history record for every candidate (True),
+        or only for evaluated ones (False: a search of millions of cheap
+        candidates, most of them cache hits; metrics.jsonl still counts them).
     """
 
     seed: int = 0
@@ -59,6 +62,7 @@ class LoopSettings:
     report: bool = True
     target_fitness: float = float("inf")
     seconds: float = float("inf")
+    record_cache_hits: bool = True
 
     @property
     def num_rounds(self) -> int:
@@ -230,6 +234,8 @@ def run(
                 lines = history_lines(space, plan, metrics, ids, round_index)
                 _call(round_stages, "record", plan, lines)
                 log.add_round(lines, evaluator)
+                if not settings.record_cache_hits:
+                    lines = [line for line in lines if not is_cache_hit(line)]
                 history.extend(lines)
                 line = log.round_line(round_index, strategy, state, plan, lines, round_stages)
                 line["wall_seconds"] = round(elapsed(), 3)

@@ -25,6 +25,11 @@ def metric_rows(columns: dict, num_real: int) -> list[dict]:
     return [{name: value(column, i) for name, column in columns.items()} for i in range(num_real)]
 
 
+def is_cache_hit(record: dict) -> bool:
+    """Whether a history record inherited its metrics from a cache."""
+    return "cache_hit_of" in record or "behaviour_hit_of" in record
+
+
 def history_lines(space, plan, metrics: list[dict], ids, round_index: int) -> list[dict]:
     """The ``history.jsonl`` records of a round's evaluated children."""
     host_children = jax.device_get(plan.children)

@@ -243,10 +243,13 @@ class EquivalenceCache:
                 self.entries.setdefault(key, _entry(line))
 
     def resume(self, kept: list[dict], progress: dict) -> None:
-        del progress
         self.add_records(kept)
-        self.lookups = len(kept)
-        self.hits = sum("cache_hit_of" in record for record in kept)
+        self.lookups = progress.get("cache_lookups", len(kept))
+        self.hits = progress.get("cache_hits", sum("cache_hit_of" in record for record in kept))
+
+    def progress(self) -> dict:
+        """The counters (a history without cache hits cannot recount them)."""
+        return {"cache_lookups": self.lookups, "cache_hits": self.hits}
 
     def round_metrics(self) -> dict:
         return {"cache_hit_rate": round(self.hit_rate, 4)}

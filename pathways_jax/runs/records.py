@@ -46,7 +46,10 @@ def json_restore(value: Any) -> Any:
 
 def to_json(value: Any) -> str:
     """One line of strict JSON for ``value`` (non-finite floats as strings)."""
-    return json.dumps(_finite_or_string(value), sort_keys=True, allow_nan=False)
+    try:  # Most records hold no infinity: they need no walk.
+        return json.dumps(value, sort_keys=True, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite_or_string(value), sort_keys=True, allow_nan=False)
 
 
 def _restore_floats(value: Any) -> Any:
@@ -59,9 +62,14 @@ def _restore_floats(value: Any) -> Any:
     return value
 
 
+_NON_FINITE = ('"inf"', '"-inf"', '"nan"')
+
+
 def from_json(text: str) -> Any:
     """Inverse of :func:`to_json`."""
-    return _restore_floats(json.loads(text))
+    if any(marker in text for marker in _NON_FINITE):
+        return _restore_floats(json.loads(text))
+    return json.loads(text)
 
 
 def write_json(path: str, value: Any) -> None:

@@ -192,7 +192,9 @@ def build_report(workdir: str) -> str:
     if summary is not None:
         final = summary["final"]
         lines += ["## Validation and test", ""]
-        if final.get("retrained_ids"):
+        if final.get("how"):  # The evaluator's own account of its finish.
+            lines += [final["how"], ""]
+        elif final.get("retrained_ids"):
             lines += [
                 f"Fitness is validation {'R²' if 'r2' in final['validation'] else 'accuracy'}. "
                 f"The best {len(final['retrained_ids'])} candidates were retrained for "

@@ -109,8 +109,15 @@ def member(state: PopulationState, index) -> Genome:
     return jax.tree_util.tree_map(lambda leaf: leaf[index], state.population)
 
 
-def tournament_winner(key, fitness: jnp.ndarray, sample_size: int) -> jnp.ndarray:
-    """Index of the fittest of ``sample_size`` members drawn without replacement."""
+def tournament_winner(
+    key, fitness: jnp.ndarray, sample_size: int, with_replacement: bool = False
+) -> jnp.ndarray:
+    """Index of the fittest of ``sample_size`` members drawn without
+    replacement (or with it, as AutoML-Zero: no permutation of the population
+    per tournament, which dominates ``ask`` for large populations)."""
+    if with_replacement:
+        contestants = jax.random.randint(key, (sample_size,), 0, fitness.shape[0])
+        return contestants[jnp.argmax(fitness[contestants])]
     contestants = jax.random.choice(key, fitness.shape[0], (sample_size,), replace=False)
     return contestants[jnp.argmax(fitness[contestants])]
 

@@ -56,6 +56,8 @@ class RegularizedEvolution:
       crossover_kind: ``'block'``, ``'uniform'`` or ``'one_point'``.
       aging: True kills the oldest member (regularized evolution); False kills
         the least fit (non-aging tournament selection).
+      with_replacement: tournament contestants drawn with replacement (as
+        AutoML-Zero does), not without.
     """
 
     space: SearchSpace
@@ -65,6 +67,7 @@ class RegularizedEvolution:
     crossover_probability: float = 0.0
     crossover_kind: str = "block"
     aging: bool = True
+    with_replacement: bool = False
 
     objective_names = ("fitness",)
 
@@ -89,8 +92,9 @@ class RegularizedEvolution:
 
     def _child(self, key, state: PopulationState):
         key_first, key_second, key_breed = jax.random.split(key, 3)
-        first = population_lib.tournament_winner(key_first, state.fitness, self.sample_size)
-        second = population_lib.tournament_winner(key_second, state.fitness, self.sample_size)
+        fitness, size, replace = state.fitness, self.sample_size, self.with_replacement
+        first = population_lib.tournament_winner(key_first, fitness, size, replace)
+        second = population_lib.tournament_winner(key_second, fitness, size, replace)
         return population_lib.breed(
             self.space,
             key_breed,
