@@ -21,12 +21,18 @@ from pathways_jax.config import load_config_file
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(REPO, "tests", "configs", "tiny_vector.py")
+PROGRAM_CONFIG = os.path.join(REPO, "tests", "configs", "tiny_program.py")
 ERRORS_DOC = os.path.join(REPO, "docs", "errors.md")
 # A table row: | bad input | `message` | `tests/file.py::test_name[case]` |
 ROW = re.compile(r"^\|(?P<input>[^|]+)\|\s*`(?P<message>.+)`\s*\|\s*`(?P<test>tests/[^`]+)`\s*\|$")
 
 
 def _search_args(workdir, *overrides, config=CONFIG):
+    # A case naming its own config file replaces the default one (its
+    # overrides are then defined by that file).
+    named = [o for o in overrides if o.startswith("--config=")]
+    config = named[-1].split("=", 1)[1] if named else config
+    overrides = [o for o in overrides if not o.startswith("--config=")]
     return [
         sys.executable,
         os.path.join(REPO, "experiments", "search.py"),
@@ -141,6 +147,19 @@ BAD_INPUTS = {
     ),
     "process_id_out_of_range": _overrides(
         "--coordinator_address=localhost:12345", "--num_processes=2", "--process_id=2"
+    ),
+    "behaviour_cache_without_hook": _overrides("--config.strategy.behaviour_cache=True"),
+    "unknown_program_op": _overrides(
+        f"--config={PROGRAM_CONFIG}", "--config.space.learn_ops=('VECTOR_SUM','MATRIX_FLIP')"
+    ),
+    "program_start_not_named": _overrides(
+        f"--config={PROGRAM_CONFIG}", "--config.space.initial=program"
+    ),
+    "fingerprint_longer_than_a_task": _overrides(
+        f"--config={PROGRAM_CONFIG}", "--config.evaluator.fingerprint_train=500"
+    ),
+    "task_features_not_the_memory": _overrides(
+        f"--config={PROGRAM_CONFIG}", "--config.evaluator.tasks.feature_size=8"
     ),
     "unknown_dataset": _overrides("--config.dataset.name=imagenet"),
     "missing_npz": lambda tmp_path: [f"--config.dataset.name=npz:{tmp_path / 'absent.npz'}"],

@@ -234,9 +234,11 @@ def run(
                 lines = history_lines(space, plan, metrics, ids, round_index)
                 _call(round_stages, "record", plan, lines)
                 log.add_round(lines, evaluator)
+                log.keep_latest(np.asarray(state.birth))
+                written = lines
                 if not settings.record_cache_hits:
-                    lines = [line for line in lines if not is_cache_hit(line)]
-                history.extend(lines)
+                    written = [line for line in lines if not is_cache_hit(line)]
+                history.extend(written)
                 line = log.round_line(round_index, strategy, state, plan, lines, round_stages)
                 line["wall_seconds"] = round(elapsed(), 3)
                 line["candidates_per_second"] = round(
@@ -244,7 +246,7 @@ def run(
                 )
                 line["compilations"] = evaluator.compilations
                 line["xla_compilations"] = compilations.backend_compilations()[0]
-                files.write_round(lines, line, log.evaluated)
+                files.write_round(written, line, log.evaluated)
                 reporter.update(round_index + 1, log.evaluated, log.best_fitness)
                 rounds_done = round_index + 1
                 time_budget.add_round(

@@ -91,6 +91,12 @@ class RoundLog:
         rounds = max((record["round"] for record in kept), default=-1)
         self.latest = {record["id"]: record for record in kept if record["round"] == rounds}
 
+    def keep_latest(self, alive_ids) -> None:
+        """Forget the newest records of candidates no longer in the population
+        (a search of millions keeps only the population's)."""
+        alive = {int(i) for i in alive_ids if i >= 0}
+        self.latest = {i: record for i, record in self.latest.items() if i in alive}
+
     def progress(self) -> dict:
         return {
             "evaluated": self.evaluated,

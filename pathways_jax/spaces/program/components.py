@@ -202,13 +202,14 @@ def program_space(settings, context) -> ProgramSpace:
             f"min_sizes <= init_sizes <= max_sizes ({name}: {low} <= {init} <= {high})",
         )
     max_sizes = sizes["max_sizes"]
+    allowed = tuple(_op_indices(values[f"{n}_ops"], f"space.{n}_ops") for n in FUNCTIONS)
     try:
         return ProgramSpace(
             feature_size=values["feature_size"],
             num_scalars=values["num_scalars"],
             num_vectors=values["num_vectors"],
             num_matrices=values["num_matrices"],
-            allowed_ops=tuple(_op_indices(values[f"{n}_ops"], f"space.{n}_ops") for n in FUNCTIONS),
+            allowed_ops=allowed,
             min_sizes=sizes["min_sizes"],
             max_sizes=max_sizes,
             init_sizes=sizes["init_sizes"],

@@ -18,6 +18,7 @@ so the code people read is the code that ran.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 
 KINDS = ("s", "v", "m")  # Scalar, vector, matrix.
@@ -116,7 +117,12 @@ def op_index(name: str) -> int:
     """The index of the op called ``name`` (with or without ``_OP``)."""
     key = name[:-3] if name.endswith("_OP") else name
     if key not in BY_NAME:
-        raise ValueError(f"unknown op {name!r}: expected one of {tuple(BY_NAME)}")
+        close = difflib.get_close_matches(key, BY_NAME, n=1)
+        hint = f" (the closest: {close[0]!r})" if close else ""
+        raise ValueError(
+            f"unknown op {name!r}: expected an op name of the table OPS in "
+            f"pathways_jax/spaces/program/ops.py, e.g. 'SCALAR_DIFF'{hint}"
+        )
     return BY_NAME[key]
 
 

@@ -11,6 +11,7 @@ batched interpreter (:mod:`~pathways_jax.spaces.program.interpreter`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 
@@ -27,6 +28,12 @@ from pathways_jax.spaces.program.interpreter import Machine
 INITIALS = ("random", "no_op", "program")
 _ANALYSES: dict[bytes, dict] = {}
 _ANALYSES_SIZE = 16384
+
+
+@functools.lru_cache(maxsize=64)
+def _initial_genome(space) -> Program:
+    genome = space.from_json(json.loads(space.initial_program))
+    return jax.tree_util.tree_map(np.asarray, genome)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,8 +98,9 @@ class ProgramSpace:
     # Static views -------------------------------------------------------
 
     def initial_genome(self) -> Program:
-        """The configured starting program (``initial='program'``)."""
-        return self.from_json(json.loads(self.initial_program))
+        """The configured starting program (``initial='program'``), parsed and
+        checked once, outside any trace."""
+        return _initial_genome(self)
 
     @property
     def machine(self) -> Machine:

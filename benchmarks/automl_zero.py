@@ -1,0 +1,196 @@
+r"""AutoML-Zero in the program space: throughput, and linear regression from scratch.
+
+    python benchmarks/automl_zero.py --part=throughput      # about 4 minutes
+    python benchmarks/automl_zero.py --part=seeds --seeds=0,1,2 --seconds=300
+    python benchmarks/automl_zero.py --part=nonlinear --seeds=0,1,2
+
+``throughput``: algorithms evaluated per second on the linear demo
+(``configs/automl_zero_linear.py``), one process pinned to one core
+(``taskset``; XLA uses that core only), measured four ways in one run:
+the compiled interpreter alone (random programs, no loop), and the search
+loop with both caches, with the genotype cache only, and with none. The
+search figures count every candidate the strategy proposed (a cache hit is
+an evaluated algorithm, as in the paper) over the search's seconds after its
+first round (compilation excluded; reported separately).
+
+``seeds``: the demo per seed with a wall-clock budget, stopping at search
+fitness 0.9999; a seed succeeds when the chosen program's fitness on the 100
+unseen final tasks exceeds 0.9999. ``nonlinear``: the damaged 2-layer network
+(``configs/automl_zero_nonlinear.py``) per seed.
+
+Writes ``benchmarks/results/automl_zero_<part>.json`` and the tables of
+``docs/reproductions/automl_zero.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+DOC = os.path.join(REPO_ROOT, "docs", "reproductions", "automl_zero.md")
+LINEAR = os.path.join(REPO_ROOT, "configs", "automl_zero_linear.py")
+NONLINEAR = os.path.join(REPO_ROOT, "configs", "automl_zero_nonlinear.py")
+
+
+def _pinned(command: list[str]) -> list[str]:
+    """``command`` on core 0 only, where ``taskset`` exists."""
+    return ["taskset", "-c", "0", *command] if shutil.which("taskset") else command
+
+
+def run_search(config: str, workdir: str, overrides: list[str], timeout: float) -> dict:
+    """One search in a fresh process on one core; its summary and metrics."""
+    command = [
+        sys.executable,
+        os.path.join(REPO_ROOT, "experiments", "search.py"),
+        f"--config={config}",
+        f"--workdir={workdir}",
+        "--config.progress.report=False",
+        "--config.progress.bar=False",
+        *overrides,
+    ]
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)  # Cold: compilation is part of the time.
+    start = time.perf_counter()
+    completed = subprocess.run(
+        _pinned(command), env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    seconds = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise RuntimeError(completed.stderr[-3000:])
+    with open(os.path.join(workdir, "summary.json"), encoding="utf-8") as file:
+        summary = json.load(file)
+    with open(os.path.join(workdir, "metrics.jsonl"), encoding="utf-8") as file:
+        metrics = [json.loads(line) for line in file]
+    return {"summary": summary, "metrics": metrics, "process_seconds": seconds}
+
+
+def _search_rate(result: dict) -> dict:
+    metrics = result["metrics"]
+    first, last = metrics[0], metrics[-1]
+    seconds = last["wall_seconds"] - first["wall_seconds"]
+    return {
+        "evaluations": last["evaluations"],
+        "algorithms_per_second": round((last["evaluations"] - first["evaluations"]) / seconds, 1),
+        "first_round_seconds": first["wall_seconds"],
+        "genotype_hit_rate": last.get("cache_hit_rate", 0.0),
+        "behaviour_hit_rate": last.get("behaviour_hit_rate", 0.0),
+        "best_fitness": last["best_fitness"],
+    }
+
+
+_INTERPRETER_ONLY = r"""
+import json, sys, time
+import jax
+sys.path.insert(0, sys.argv[1])
+from pathways_jax.evaluators.programs import ProgramEvaluator, ProgramEvaluatorSettings
+from pathways_jax.spaces.program import components, tasks
+config = components.program_config()
+space = components.program_space(config.space, None)
+evaluator = ProgramEvaluator(space, tasks.TaskSettings(), ProgramEvaluatorSettings(chunk_size=64))
+programs = jax.vmap(space.sample)(jax.random.split(jax.random.key(0), 1024))
+evaluator.fitness(programs, evaluator.search_tasks)  # Compiles.
+start = time.perf_counter()
+evaluator.fitness(programs, evaluator.search_tasks)
+print(json.dumps({"algorithms_per_second": round(1024 / (time.perf_counter() - start), 1)}))
+"""
+
+
+def throughput(evaluations: int) -> dict:
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    completed = subprocess.run(
+        _pinned([sys.executable, "-c", _INTERPRETER_ONLY, REPO_ROOT]),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = {"interpreter_only": json.loads(completed.stdout.strip().splitlines()[-1])}
+    variants = {
+        "both_caches": [],
+        "genotype_cache_only": ["--config.strategy.behaviour_cache=False"],
+        "no_cache": [
+            "--config.strategy.behaviour_cache=False",
+            "--config.strategy.equivalence_cache=False",
+        ],
+    }
+    for name, overrides in variants.items():
+        with tempfile.TemporaryDirectory() as workdir:
+            run = run_search(
+                LINEAR,
+                workdir,
+                [f"--config.budget.evaluations={evaluations}", *overrides],
+                timeout=1800,
+            )
+        result[name] = _search_rate(run)
+        print(name, result[name], flush=True)
+    return result
+
+
+def seeds(config: str, seed_list: list[int], seconds: float, evaluations: int) -> list[dict]:
+    rows = []
+    for seed in seed_list:
+        with tempfile.TemporaryDirectory() as workdir:
+            run = run_search(
+                config,
+                workdir,
+                [
+                    f"--config.seed={seed}",
+                    f"--config.evaluator.tasks.seed={seed}",
+                    f"--config.budget.seconds={seconds}",
+                    f"--config.budget.evaluations={evaluations}",
+                ],
+                timeout=seconds + 600,
+            )
+            with open(os.path.join(workdir, "best", "listing.txt"), encoding="utf-8") as file:
+                listing = file.read()
+        summary, metrics = run["summary"], run["metrics"]
+        reached = next((m for m in metrics if m["best_fitness"] >= 0.9999), None)
+        row = {
+            "seed": seed,
+            "search_fitness": summary["search_validation"]["fitness"],
+            "final_fitness": summary["final"]["test"]["fitness"],
+            "evaluations": summary["evaluations"],
+            "wall_seconds": summary["wall_seconds"],
+            "process_seconds": round(run["process_seconds"], 1),
+            "seconds_to_target": reached["wall_seconds"] if reached else None,
+            "evaluations_to_target": reached["evaluations"] if reached else None,
+            "success": summary["final"]["test"]["fitness"] > 0.9999,
+            "listing": listing,
+        }
+        rows.append(row)
+        print(json.dumps({k: v for k, v in row.items() if k != "listing"}), flush=True)
+    return rows
+
+
+def main() -> None:
+    from benchmarks import common
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("throughput", "seeds", "nonlinear"), required=True)
+    parser.add_argument("--seeds", default="0,1,2,3,4,5,6,7,8,9")
+    parser.add_argument("--seconds", type=float, default=300.0)
+    parser.add_argument("--evaluations", type=int, default=None)
+    args = parser.parse_args()
+    seed_list = [int(s) for s in args.seeds.split(",")]
+    command = "python benchmarks/automl_zero.py " + " ".join(sys.argv[1:])
+    result = {"machine": common.machine(), "command": command}
+    if args.part == "throughput":
+        result["throughput"] = throughput(args.evaluations or 60_000)
+    elif args.part == "seeds":
+        result["seeds"] = seeds(LINEAR, seed_list, args.seconds, args.evaluations or 10_000_000)
+    else:
+        result["seeds"] = seeds(NONLINEAR, seed_list, args.seconds, args.evaluations or 20_000)
+    print(common.write_result(f"automl_zero_{args.part}", result))
+
+
+if __name__ == "__main__":
+    main()
