@@ -244,3 +244,25 @@ def test_a_stopped_program_search_resumes_to_the_same_records(tiny_run, tmp_path
     for name in (records.HISTORY_FILE, records.BEST_GENOME_FILE):
         with open(os.path.join(workdir, name)) as a, open(os.path.join(tiny_run[0], name)) as b:
             assert a.read() == b.read()
+
+
+def test_a_killed_program_search_resumes_to_the_same_records(tiny_run, tmp_path):
+    """SIGKILL of the search command after its third round, then the same
+    search again: the records equal an uninterrupted run's."""
+    from tests.checkpoint_test import _start_cli, _wait_for_rounds
+
+    workdir = str(tmp_path / "killed")
+    process = _start_cli(workdir, TINY_CONFIG)
+    _wait_for_rounds(process, workdir, 3)
+    process.kill()
+    process.wait()
+    api.run_search(_load_config(TINY_CONFIG), workdir)
+    for name in (records.HISTORY_FILE, records.BEST_GENOME_FILE):
+        with open(os.path.join(workdir, name)) as a, open(os.path.join(tiny_run[0], name)) as b:
+            assert a.read() == b.read()
+    metrics = records.read_json_lines(os.path.join(workdir, records.METRICS_FILE))
+    reference = records.read_json_lines(os.path.join(tiny_run[0], records.METRICS_FILE))
+    drop = ("wall_seconds", "candidates_per_second", "xla_compilations", "compilations")
+    assert [{k: v for k, v in m.items() if k not in drop} for m in metrics] == [
+        {k: v for k, v in m.items() if k not in drop} for m in reference
+    ]

@@ -69,6 +69,7 @@ class BehaviourCache:
             elif digest in first_of:
                 self._pending[slot] = first_of[digest]
                 plan.cached[slot] = {}  # Filled from that slot's record after the round.
+                plan.notes[slot][NOTE] = None  # Its id is known when the round is recorded.
                 self.hits += 1
             else:
                 first_of[digest] = slot
@@ -78,7 +79,7 @@ class BehaviourCache:
     def after(self, plan: RoundPlan, records: list[dict]) -> list[dict]:
         records = list(records)
         for slot in range(len(records)):
-            if NOTE in plan.notes[slot]:
+            if NOTE in plan.notes[slot] and slot not in self._pending:
                 records[slot] = dict(plan.cached[slot])
         for slot, source in self._pending.items():
             records[slot] = dict(records[source])

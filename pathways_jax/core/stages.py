@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pathways_jax.core import genomes
+from pathways_jax.core.records import is_cache_hit
 from pathways_jax.strategies import population as population_lib
 
 REPAIR_PROPOSALS = 8
@@ -194,7 +195,7 @@ class EquivalenceCache:
     def add_records(self, records) -> None:
         """Remember trained candidates (history records; cache hits are skipped)."""
         for record in records:
-            if "cache_hit_of" in record:
+            if is_cache_hit(record):
                 continue
             key = self.space.fingerprint(self.space.from_json(record["genome"]))
             self.entries.setdefault(key, _entry(record))
@@ -239,7 +240,9 @@ class EquivalenceCache:
         """Remember a round's trained candidates by the fingerprints ``before``
         computed (no second decoding)."""
         for key, line in zip(plan.fingerprints, lines, strict=False):
-            if key is not None and "cache_hit_of" not in line:
+            # Only evaluated candidates: a history without cache hits (and a
+            # resumed search) rebuilds the same entries.
+            if key is not None and not is_cache_hit(line):
                 self.entries.setdefault(key, _entry(line))
 
     def resume(self, kept: list[dict], progress: dict) -> None:
