@@ -81,29 +81,7 @@ import numpy as np
 
 import program_ops
 import random_stream
-
-F = {feature_size}
-MEMORY = ({num_scalars}, {num_vectors}, {num_matrices})  # Scalars, vectors, matrices.
-CLASSIFICATION = {classification}
-MAX_ABS_ERROR = {max_abs_error}
-{names} = (program_ops.namespace(np)[name] for name in {names_tuple})
-
-
-class Draw:
-    """The random numbers of set ops: a function of the seed and the place."""
-
-    def __init__(self, seed):
-        self.seed = seed
-
-    def uniform(self, step, function, slot, low, high, shape):
-        return random_stream.uniform(np, self.seed, step, function, slot, low, high, shape)
-
-    def gaussian(self, step, function, slot, mean, std, shape):
-        return random_stream.gaussian(np, self.seed, step, function, slot, mean, std, shape)
-
-
-{bodies}
-
+{common}
 
 def _sigmoid(x):
     return np.float32(1.0) / (np.float32(1.0) + np.exp(-x))
@@ -189,29 +167,7 @@ import numpy as np
 
 import program_ops
 import random_stream
-
-F = {feature_size}
-MEMORY = ({num_scalars}, {num_vectors}, {num_matrices})  # Scalars, vectors, matrices.
-CLASSIFICATION = {classification}
-MAX_ABS_ERROR = {max_abs_error}
-{names} = (program_ops.namespace(jnp)[name] for name in {names_tuple})
-
-
-class Draw:
-    """The random numbers of set ops: a function of the seed and the place."""
-
-    def __init__(self, seed):
-        self.seed = seed
-
-    def uniform(self, step, function, slot, low, high, shape):
-        return random_stream.uniform(jnp, self.seed, step, function, slot, low, high, shape)
-
-    def gaussian(self, step, function, slot, mean, std, shape):
-        return random_stream.gaussian(jnp, self.seed, step, function, slot, mean, std, shape)
-
-
-{bodies}
-
+{common}
 
 def _predicted(memory, x, step, draw):
     s, v, m = memory
@@ -292,6 +248,32 @@ if __name__ == "__main__":
 '''
 
 
+# What both modules start with (``{xp}``: ``np`` or ``jnp``).
+_COMMON = '''
+F = {feature_size}
+MEMORY = ({num_scalars}, {num_vectors}, {num_matrices})  # Scalars, vectors, matrices.
+CLASSIFICATION = {classification}
+MAX_ABS_ERROR = {max_abs_error}
+{names} = (program_ops.namespace({xp})[name] for name in {names_tuple})
+
+
+class Draw:
+    """The random numbers of set ops: a function of the seed and the place."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def uniform(self, step, function, slot, low, high, shape):
+        return random_stream.uniform({xp}, self.seed, step, function, slot, low, high, shape)
+
+    def gaussian(self, step, function, slot, mean, std, shape):
+        return random_stream.gaussian({xp}, self.seed, step, function, slot, mean, std, shape)
+
+
+{bodies}
+'''
+
+
 def module_text(space, genome, style: str, command: str | None = None) -> str:
     """The source of ``program.py`` (``style='numpy'``) or ``program_jax.py`` (``'jax'``)."""
     names = _names_used(space, genome) or ["dot"]
@@ -330,7 +312,8 @@ def module_text(space, genome, style: str, command: str | None = None) -> str:
         **{k: fields[k] for k in ("feature_size", "num_scalars", "num_vectors", "num_matrices")},
     )
     body = _NUMPY_BODY if style == "numpy" else _JAX_BODY
-    return header + body.format(**fields)
+    common = _COMMON.format(xp="np" if style == "numpy" else "jnp", **fields)
+    return header + body.format(common=common)
 
 
 def write_tasks(path: str, task_set) -> None:
