@@ -148,7 +148,10 @@ BAD_INPUTS = {
     "process_id_out_of_range": _overrides(
         "--coordinator_address=localhost:12345", "--num_processes=2", "--process_id=2"
     ),
-    "behaviour_cache_without_hook": _overrides("--config.strategy.behaviour_cache=True"),
+    "behaviour_cache_without_hook": _overrides(
+        f"--config={os.path.join(REPO, 'examples', 'bitstring.py')}",
+        "--config.strategy.behaviour_cache=True",
+    ),
     "unknown_program_op": _overrides(
         f"--config={PROGRAM_CONFIG}", "--config.space.learn_ops=('VECTOR_SUM','MATRIX_FLIP')"
     ),

@@ -12,17 +12,23 @@ hash was seen inherits that candidate's metrics (its history record names it
 in ``behaviour_hit_of``). Two children of one round with the same hash are
 evaluated once. The evaluator skips every slot a cache answered.
 
-It needs an evaluator with ``behaviour(genomes [R]) -> array [R, k]``
-(the ``program`` evaluator has one). The hash of every evaluated child is in
+It needs an evaluator with ``behaviour(genomes [R]) -> array [R, k]``: the
+``program`` evaluator's is a program's errors and predictions on 10 + 10
+examples; ``fresh_weights``' is a pathway's validation metrics on 64 examples
+after 10 training steps from one shared key (one more compiled program). A
+slot a cache answered trains the space's ``fallback`` instead, as with the
+genotype cache. The hash of every evaluated child is in
 its history record (``behaviour``), so a resumed search rebuilds the cache.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import numpy as np
 
+from pathways_jax.core import stages
 from pathways_jax.core.stages import RoundPlan
 
 NOTE = "behaviour_hit_of"
@@ -42,8 +48,9 @@ def behaviour_hash(signal: np.ndarray, significant_bits: int = 16) -> str:
 class BehaviourCache:
     """Behaviour hash → (id, metrics) of every candidate evaluated so far."""
 
-    def __init__(self, behaviour, significant_bits: int = 16):
+    def __init__(self, behaviour, significant_bits: int = 16, space=None):
         self.behaviour = behaviour
+        self.space = space  # With a fallback hook, hits' slots train it instead.
         self.significant_bits = significant_bits
         self.entries: dict[str, tuple[int, dict]] = {}
         self.lookups = 0
@@ -52,7 +59,7 @@ class BehaviourCache:
         self._hashes: list[str | None] = []
 
     def before(self, key, strategy, state, plan: RoundPlan, num_real: int) -> RoundPlan:
-        del key, strategy, state
+        del strategy, state
         signals = self.behaviour(plan.trained)
         self._pending, self._hashes, first_of = {}, [None] * len(plan.notes), {}
         for slot in range(num_real):
@@ -74,6 +81,12 @@ class BehaviourCache:
             else:
                 first_of[digest] = slot
                 plan.notes[slot]["behaviour"] = digest
+        if self.space is not None and hasattr(self.space, "fallback"):
+            answered = [
+                slot in self._pending or NOTE in plan.notes[slot] for slot in range(len(plan.notes))
+            ]
+            trained = stages._fallback_where(self.space, key, plan.trained, np.asarray(answered))
+            plan = dataclasses.replace(plan, trained=trained)
         return plan
 
     def after(self, plan: RoundPlan, records: list[dict]) -> list[dict]:

@@ -114,7 +114,8 @@ def with_behaviour_cache(config, built: tuple, evaluator, name: str) -> tuple:
     position = next(
         (i + 1 for i, s in enumerate(stages_list) if isinstance(s, stages.EquivalenceCache)), 0
     )
-    stages_list.insert(position, BehaviourCache(evaluator.behaviour))
+    space = getattr(evaluator, "space", None)
+    stages_list.insert(position, BehaviourCache(evaluator.behaviour, space=space))
     return tuple(stages_list)
 
 

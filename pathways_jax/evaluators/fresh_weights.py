@@ -24,10 +24,14 @@ import numpy as np
 from pathways_jax import fidelity
 from pathways_jax.core import genomes
 from pathways_jax.core.loop import candidate_keys
+from pathways_jax.core.records import is_cache_hit
 from pathways_jax.evaluators import final_training
 from pathways_jax.evaluators.metrics import training_records
 from pathways_jax.population_program import PopulationProgram
 from pathways_jax.training import trainer
+
+BEHAVIOUR_STEPS = 10  # Training steps of the behaviour fingerprint.
+BEHAVIOUR_EXAMPLES = 64  # Validation examples it is measured on.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,15 +101,48 @@ class FreshWeights:
             data, settings.eval_chunk
         )
         self.num_devices = mesh.size if mesh is not None else 1
+        self.mesh = mesh
+        self._behaviour_program = None
+
+    def behaviour(self, candidates) -> np.ndarray:
+        """float ``[n, k]``: the behaviour cache's signal of ``candidates [n]``:
+        the validation metrics on the first ``BEHAVIOUR_EXAMPLES`` validation
+        examples after ``BEHAVIOUR_STEPS`` training steps, every candidate from
+        the same key (so equal signals mean pathways that learn alike, which
+        genes alone miss when they differ where it does not matter). One more
+        compiled program per shape class, the first time it is asked for."""
+        if self._behaviour_program is None:
+            settings = self.settings
+            self._behaviour_program = PopulationProgram(
+                self.space,
+                BEHAVIOUR_STEPS,
+                self.mesh,
+                settings.backend,
+                settings.vmap_width,
+                settings.shape_classes,
+            )
+            count = min(BEHAVIOUR_EXAMPLES, len(self.data.y_val))
+            self._behaviour_set = trainer.make_eval_set(
+                self.data.x_val[:count], self.data.y_val[:count], count
+            )
+        count = genomes.population_size(candidates)
+        keys = jnp.broadcast_to(jax.random.key(0), (count,))
+        metrics = self._behaviour_program(
+            candidates, keys, self.train_inputs, self.train_targets, (self._behaviour_set,)
+        )
+        values = metrics["eval"][0]
+        return np.stack([np.asarray(values[name], np.float64) for name in sorted(values)], axis=1)
 
     @property
     def compilations(self) -> int:
-        """Traces of the population programs (one per shape class and stage)."""
-        return sum(program.compilations for program in self.programs)
+        """Traces of the population programs (one per shape class and stage,
+        and of the behaviour fingerprint's if the behaviour cache is on)."""
+        extra = [self._behaviour_program] if self._behaviour_program is not None else []
+        return sum(program.compilations for program in (*self.programs, *extra))
 
     def steps_of(self, record: dict) -> int:
         """Training steps a history record cost (0 for a cache hit)."""
-        if "cache_hit_of" in record:
+        if is_cache_hit(record):
             return 0
         if record.get("fidelity") == fidelity.HURDLE:
             return sum(self.rungs[: record.get("rung", 0) + 1])
