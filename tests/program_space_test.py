@@ -234,18 +234,6 @@ def test_a_program_search_records_caches_and_exports(tiny_run):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_a_stopped_program_search_resumes_to_the_same_records(tiny_run, tmp_path):
-    from pathways_jax.runs import preemption
-
-    workdir = str(tmp_path / "stopped")
-    with pytest.raises(preemption.SearchInterrupted):
-        api.run_search(_load_config(TINY_CONFIG), workdir, stop_after_rounds=3)
-    api.run_search(_load_config(TINY_CONFIG), workdir)
-    for name in (records.HISTORY_FILE, records.BEST_GENOME_FILE):
-        with open(os.path.join(workdir, name)) as a, open(os.path.join(tiny_run[0], name)) as b:
-            assert a.read() == b.read()
-
-
 def test_a_killed_program_search_resumes_to_the_same_records(tiny_run, tmp_path):
     """SIGKILL of the search command after its third round, then the same
     search again: the records equal an uninterrupted run's."""

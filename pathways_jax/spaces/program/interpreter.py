@@ -14,10 +14,16 @@ Fitness of a task: ``1 - (2 / pi) * arctan(rms_error)`` for regression (1 at
 zero error, the paper's flip-and-squash), the accuracy for classification
 (``s1 > 0.5``); a program's fitness is the mean over tasks.
 
-The lanes are ``vmap`` ped over tasks and programs; examples are a
-``lax.scan``; the instructions of a function are unrolled (their number is
+Every (program, task) pair is a lane, and every array holds the lanes on
+its last axis (a scalar bank is ``[S, L]``, vectors ``[V, F, L]``, matrices
+``[M, F, F, L]``): XLA:CPU then vectorises over lanes instead of over the
+feature size of 4 (2.5 times the programs per second of the same code
+``vmap`` ped with the lanes first, measured on the linear demo). Examples are
+a ``lax.scan``; the instructions of a function are unrolled (their number is
 static), and each instruction selects its op's value among the ops the
 function may hold, so one compiled program runs any programs of the space.
+Slots past a function's length are masked out, which also measured about
+twice as fast as running their no-ops unmasked.
 """
 
 from __future__ import annotations
@@ -96,7 +102,7 @@ def _expression(op: ops_lib.Op):
     return lambda names: eval(code, names)  # noqa: S307 - the op table's own text.
 
 
-def lane_namespace(lanes: int) -> dict:
+def lane_namespace() -> dict:
     """The op vocabulary on memory whose last axis is the lane: a scalar is
     ``[L]``, a vector ``[F, L]``, a matrix ``[F, F, L]`` (the same meaning as
     :func:`~pathways_jax.spaces.program.ops.namespace` per lane)."""
@@ -127,7 +133,6 @@ def lane_namespace(lanes: int) -> dict:
         std=std,
         heaviside=lambda a: (a > 0).astype(jnp.float32),
     )
-    del lanes
     return names
 
 
@@ -162,7 +167,7 @@ def _instruction(machine: Machine, function_index: int, slot: int, row: dict, me
         (position, kind): _read(banks[kind], row["in1" if position == 0 else "in2"])
         for position, kind in kinds_read
     }
-    names = lane_namespace(seeds.shape[0])
+    names = lane_namespace()
     names["F"] = size
     names["c0"], names["c1"] = row["c0"], row["c1"]
     names["uniform"] = lambda low, high, shape: _draw(
