@@ -41,9 +41,14 @@ LINEAR = os.path.join(REPO_ROOT, "configs", "automl_zero_linear.py")
 NONLINEAR = os.path.join(REPO_ROOT, "configs", "automl_zero_nonlinear.py")
 
 
+CORE = {"index": 0}  # The core the searches run on (--core).
+
+
 def _pinned(command: list[str]) -> list[str]:
-    """``command`` on core 0 only, where ``taskset`` exists."""
-    return ["taskset", "-c", "0", *command] if shutil.which("taskset") else command
+    """``command`` on one core only, where ``taskset`` exists."""
+    if not shutil.which("taskset"):
+        return command
+    return ["taskset", "-c", str(CORE["index"]), *command]
 
 
 def run_search(config: str, workdir: str, overrides: list[str], timeout: float) -> dict:
@@ -141,10 +146,13 @@ def solved_linear(row: dict) -> bool:
 
 
 def repaired_network(row: dict) -> bool:
-    """The damaged network repaired: Setup draws both weight sets again and the
-    search fitness beats the start's."""
-    listing = row["listing"]
-    draws = "v2 = gaussian" in listing and "m0 = gaussian" in listing
+    """The damaged network repaired: ``Setup`` draws the hidden weights ``m0``
+    or the hidden bias ``v1`` (either makes the hidden activations non-zero,
+    so the readout learns and backpropagation reaches the hidden layer; the
+    all-zero start trains only the output bias), and the search fitness
+    beats the start's."""
+    setup = row["listing"].split("def Predict")[0]
+    draws = "m0 = gaussian" in setup or "v1 = gaussian" in setup
     return draws and row["search_fitness"] > row["start_search_fitness"]
 
 
@@ -244,7 +252,9 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2,3,4,5,6,7,8,9")
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--evaluations", type=int, default=None)
+    parser.add_argument("--core", type=int, default=0, help="the core to pin searches to")
     args = parser.parse_args()
+    CORE["index"] = args.core
     seed_list = [int(s) for s in args.seeds.split(",")]
     command = "python benchmarks/automl_zero.py " + " ".join(sys.argv[1:])
     result = {"machine": common.machine(), "command": command}
