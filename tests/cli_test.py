@@ -149,7 +149,10 @@ BAD_INPUTS = {
         "--coordinator_address=localhost:12345", "--num_processes=2", "--process_id=2"
     ),
     "behaviour_cache_without_hook": _overrides(
-        f"--config={os.path.join(REPO, 'examples', 'bitstring.py')}",
+        "--config.strategy.name=pbt",
+        "--config.parallel.round_size=6",
+        "--config.budget.evaluations=24",
+        "--config.strategy.equivalence_cache=False",
         "--config.strategy.behaviour_cache=True",
     ),
     "unknown_program_op": _overrides(
