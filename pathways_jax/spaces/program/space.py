@@ -102,7 +102,7 @@ class ProgramSpace:
         checked once, outside any trace."""
         return _initial_genome(self)
 
-    @property
+    @functools.cached_property
     def machine(self) -> Machine:
         """What the interpreter needs: the ops each function may hold."""
         executable = []
