@@ -56,18 +56,16 @@ class BehaviourCache:
         self.lookups = 0
         self.hits = 0
         self._pending: dict[int, int] = {}  # Slot → slot of this round it copies.
-        self._hashes: list[str | None] = []
 
     def before(self, key, strategy, state, plan: RoundPlan, num_real: int) -> RoundPlan:
         del strategy, state
         signals = self.behaviour(plan.trained)
-        self._pending, self._hashes, first_of = {}, [None] * len(plan.notes), {}
+        self._pending, first_of = {}, {}
         for slot in range(num_real):
             if plan.cached[slot] is not None:  # The genotype cache answered it.
                 continue
             self.lookups += 1
             digest = behaviour_hash(signals[slot], self.significant_bits)
-            self._hashes[slot] = digest
             found = self.entries.get(digest)
             if found is not None:
                 plan.notes[slot][NOTE] = found[0]
@@ -82,9 +80,7 @@ class BehaviourCache:
                 first_of[digest] = slot
                 plan.notes[slot]["behaviour"] = digest
         if self.space is not None and hasattr(self.space, "fallback"):
-            answered = [
-                slot in self._pending or NOTE in plan.notes[slot] for slot in range(len(plan.notes))
-            ]
+            answered = [NOTE in notes for notes in plan.notes]
             trained = stages._fallback_where(self.space, key, plan.trained, np.asarray(answered))
             plan = dataclasses.replace(plan, trained=trained)
         return plan

@@ -114,7 +114,9 @@ def with_behaviour_cache(config, built: tuple, evaluator, name: str) -> tuple:
     position = next(
         (i + 1 for i, s in enumerate(stages_list) if isinstance(s, stages.EquivalenceCache)), 0
     )
-    space = getattr(evaluator, "space", None)
+    # An evaluator that trains every slot gets the fallback in answered ones.
+    skips = getattr(evaluator, "skips_answered_slots", False)
+    space = None if skips else getattr(evaluator, "space", None)
     stages_list.insert(position, BehaviourCache(evaluator.behaviour, space=space))
     return tuple(stages_list)
 

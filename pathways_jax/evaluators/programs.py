@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pathways_jax.core import genomes
+from pathways_jax.core.records import is_cache_hit
 from pathways_jax.runs import compilations
 from pathways_jax.spaces.program import interpreter, liveness
 from pathways_jax.spaces.program import tasks as tasks_lib
@@ -66,6 +67,10 @@ def _mean_fitness(machine, programs, task_set):
 class ProgramEvaluator:
     """Scores programs on the search tasks; finishes on selection and final tasks."""
 
+    # Slots a cache answered are not run (the behaviour cache need not put the
+    # fallback program there).
+    skips_answered_slots = True
+
     def __init__(self, space, task_settings: tasks_lib.TaskSettings, settings):
         if task_settings.feature_size != space.feature_size:
             raise ValueError(
@@ -93,7 +98,6 @@ class ProgramEvaluator:
             lambda programs, task_set: interpreter.behaviour(self.machine, programs, task_set)
         )
         self._behaviour = jax.jit(self._behaviour_counter)
-        self.programs_run = 0  # Programs the search evaluation ran (padding included).
 
     @property
     def compilations(self) -> int:
@@ -102,8 +106,10 @@ class ProgramEvaluator:
     def fitness(self, programs, task_set) -> np.ndarray:
         """float ``[n]``: mean fitness of ``programs [n]`` on a task set, in
         chunks of ``chunk_size`` (the last padded with its first program)."""
-        programs = jax.device_get(programs)  # Chunks are cut on the host: no gather
-        count = genomes.population_size(programs)  # program per round's count.
+        # Chunks are cut on the host: an on-device gather would compile once
+        # per count of programs.
+        programs = jax.device_get(programs)
+        count = genomes.population_size(programs)
         chunk = self.settings.chunk_size
         scores = []
         for start in range(0, count, chunk):
@@ -111,7 +117,6 @@ class ProgramEvaluator:
             padded = np.concatenate([index, np.full(chunk - index.size, index[0])])
             part = jax.tree_util.tree_map(lambda leaf, i=padded: leaf[i], programs)
             scores.append(np.asarray(jax.device_get(self._fitness(part, task_set)))[: index.size])
-            self.programs_run += chunk
         return np.concatenate(scores) if scores else np.zeros((0,), np.float32)
 
     def behaviour(self, programs) -> np.ndarray:
@@ -136,14 +141,13 @@ class ProgramEvaluator:
         fitness), evaluated once on the final tasks."""
         del latest, key
         programs = genomes.stack_genomes([self.space.from_json(r["genome"]) for r in finalists])
-        selection = _evaluate_all(self, programs, self.data.sets["selection"])
+        selection = self._whole_set(programs, self.data.sets["selection"])
         best = int(np.argmax(selection))
         chosen = finalists[best]
-        final_fitness = _evaluate_all(
-            self, genomes.index_population(programs, jnp.asarray([best])), self.data.sets["final"]
-        )
+        chosen_program = genomes.index_population(programs, jnp.asarray([best]))
+        final_fitness = self._whole_set(chosen_program, self.data.sets["final"])
         # Dead code removed (made no-ops in place) must leave the fitness equal.
-        pruned = liveness.without_dead_code(self.space, self.space.from_json(chosen["genome"]))
+        pruned = liveness.without_dead_code(self.space, genomes.index_population(programs, best))
         pruned_fitness = float(self.fitness(genomes.stack_genomes([pruned]), self.search_tasks)[0])
         final = {
             "dead_code_check": {
@@ -171,11 +175,14 @@ class ProgramEvaluator:
     def restore(self, carried) -> None:
         del carried
 
+    def _whole_set(self, programs, task_set) -> np.ndarray:
+        """Mean fitness on a task set in one call, outside the search's chunks
+        (one compiled shape per set: the finalists, then the chosen one)."""
+        return np.asarray(jax.device_get(self._fitness(programs, task_set)))
+
     def steps_of(self, record: dict) -> int:
         """Training examples the evaluation ran (none for a cache hit)."""
-        if record["metrics"].get("reason") or "cache_hit_of" in record:
-            return 0
-        if "behaviour_hit_of" in record:
+        if is_cache_hit(record):
             return 0
         count, train, _ = self.data.settings.size("search")
         return count * train
@@ -183,9 +190,3 @@ class ProgramEvaluator:
     def admission(self, notes: list[dict]) -> dict:
         del notes
         return {}
-
-
-def _evaluate_all(evaluator: ProgramEvaluator, programs, task_set) -> np.ndarray:
-    """Mean fitness on a task set outside the search's chunks (one compiled
-    shape per set: the finalists, then the chosen one)."""
-    return np.asarray(jax.device_get(evaluator._fitness(programs, task_set)))

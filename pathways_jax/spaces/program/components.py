@@ -92,8 +92,8 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_keys(section, name: str, expected: dict) -> None:
-    unknown = sorted(set(section) - set(expected) - {"name", "module", "tasks"})
+def _check_keys(section, name: str, expected: dict, extra: tuple = ()) -> None:
+    unknown = sorted(set(section) - set(expected) - {"name", "module", *extra})
     _require(not unknown, name, unknown, f"only keys {sorted(expected)}")
 
 
@@ -269,7 +269,7 @@ def task_settings(settings) -> tasks_lib.TaskSettings:
 def program_evaluator(config, context) -> ProgramEvaluator:
     """Programs run on the tasks of ``config.evaluator.tasks``."""
     section = config.evaluator
-    _check_keys(section, "evaluator", EVALUATOR_KEYS)
+    _check_keys(section, "evaluator", EVALUATOR_KEYS, extra=("tasks",))
     values = {key: section.get(key, default) for key, default in EVALUATOR_KEYS.items()}
     for key, value in values.items():
         _require(_is_int(value) and value >= 1, f"evaluator.{key}", value, "an integer >= 1")

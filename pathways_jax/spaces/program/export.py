@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 
 import numpy as np
@@ -36,12 +37,13 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 def _names_used(space, genome) -> list[str]:
     """The op-vocabulary functions the live code calls."""
     live = liveness.live_slots(space, genome)
+    vocabulary = ops_lib.namespace(np)
     names = set()
     for name in FUNCTIONS:
         function = genome.function(name)
         for slot in live[name]:
             expression = ops_lib.OPS[int(function.op[slot])].expression
-            names |= {n for n in ops_lib.namespace(np) if f"{n}(" in expression}
+            names |= {n for n in vocabulary if re.search(rf"\b{n}\(", expression)}
     return sorted(names)
 
 
@@ -51,12 +53,8 @@ def _bodies(space, genome, style: str) -> str:
     blocks = []
     for name in FUNCTIONS:
         lines = source.function_lines(space, genome, name, style, live)
-        if style == "jax":
-            head = f"def {source.TITLES[name]}(s, v, m, step, draw):"
-            lines = [*lines, "return s, v, m"]
-        else:
-            head = f"def {source.TITLES[name]}(s, v, m, step, draw):"
-            lines = lines or ["pass"]
+        head = f"def {source.TITLES[name]}(s, v, m, step, draw):"
+        lines = [*lines, "return s, v, m"] if style == "jax" else (lines or ["pass"])
         blocks.append(head + "\n" + "\n".join(f"    {line}" for line in lines))
     return "\n\n\n".join(blocks)
 

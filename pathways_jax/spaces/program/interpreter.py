@@ -17,13 +17,14 @@ zero error, the paper's flip-and-squash), the accuracy for classification
 Every (program, task) pair is a lane, and every array holds the lanes on
 its last axis (a scalar bank is ``[S, L]``, vectors ``[V, F, L]``, matrices
 ``[M, F, F, L]``): XLA:CPU then vectorises over lanes instead of over the
-feature size of 4 (2.5 times the programs per second of the same code
-``vmap`` ped with the lanes first, measured on the linear demo). Examples are
+feature size of 4 (the same code ``vmap`` ped with the lanes first ran at
+about a third of the speed when this was written). Examples are
 a ``lax.scan``; the instructions of a function are unrolled (their number is
 static), and each instruction selects its op's value among the ops the
 function may hold, so one compiled program runs any programs of the space.
-Slots past a function's length are masked out, which also measured about
-twice as fast as running their no-ops unmasked.
+Slots past a function's length are masked out; running their no-ops
+unmasked ran at about half the speed on XLA:CPU when this was written (keep
+the mask).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import numpy as np
 
 from pathways_jax.spaces.program import liveness
 from pathways_jax.spaces.program import ops as ops_lib
-from pathways_jax.spaces.program.genome import FUNCTIONS
+from pathways_jax.spaces.program.genome import FUNCTIONS, function_to_rows
 
 KIND_NAMES = {"s": "scalars", "v": "vectors", "m": "matrices"}
 TITLES = {"setup": "Setup", "predict": "Predict", "learn": "Learn"}
@@ -74,8 +74,6 @@ def instruction_text(space, function_index: int, slot: int, row, style: str) -> 
 
 def function_lines(space, genome, name: str, style: str, live=None) -> list[str]:
     """The live instructions of one component function in ``style``."""
-    from pathways_jax.spaces.program.genome import function_to_rows
-
     live = liveness.live_slots(space, genome) if live is None else live
     rows = function_to_rows(genome.function(name))
     index = FUNCTIONS.index(name)

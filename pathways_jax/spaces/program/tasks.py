@@ -25,6 +25,7 @@ Kinds:
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax.numpy as jnp
 import numpy as np
@@ -86,7 +87,9 @@ def _regression_task(kind: str, rng: np.random.Generator, size: int, count: int)
     return x, np.maximum(x @ hidden.T, 0.0) @ readout
 
 
+@functools.lru_cache(maxsize=4)
 def _projected_source(dataset: str, seed: int):
+    """The dataset's splits, flattened (loaded once for a search's three task sets)."""
     from pathways_jax import data
 
     config = data.default_dataset_config()

@@ -213,10 +213,9 @@ def _insert_at(function: Function, slot, fresh) -> Function:
 
 
 def _insert(space, key, function: Function, slot, fresh) -> Function:
-    del space
-    # Any of the length + 1 positions.
+    """``fresh`` at any of the ``length + 1`` positions."""
+    del space, slot
     position = jax.random.randint(key, (), 0, function.length + 1)
-    del slot
     return _insert_at(function, position, fresh)
 
 
@@ -244,7 +243,7 @@ _MUTATIONS = {
 }
 
 
-def _possible(space, name: str, lengths, maxima, minima, has_ops):
+def _possible(name: str, lengths, maxima, minima, has_ops):
     """bool ``[3]``: which component functions mutation ``name`` can change."""
     if name == "insert_instruction":
         return has_ops & (lengths < maxima)
@@ -276,7 +275,7 @@ def mutate(space, key, program: Program) -> Program:
     has_ops = jnp.asarray([bool(ops) for ops in space.allowed_ops])
     kind = jax.random.randint(key_type, (), 0, len(space.mutation_types))
     possible = jnp.stack(
-        [_possible(space, n, lengths, maxima, minima, has_ops) for n in space.mutation_types]
+        [_possible(n, lengths, maxima, minima, has_ops) for n in space.mutation_types]
     )[kind]
     index = jax.random.categorical(key_function, jnp.where(possible, 0.0, -jnp.inf))
     stacked = jax.tree_util.tree_map(
