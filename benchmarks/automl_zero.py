@@ -39,6 +39,7 @@ if REPO_ROOT not in sys.path:
 DOC = os.path.join(REPO_ROOT, "docs", "reproductions", "automl_zero.md")
 LINEAR = os.path.join(REPO_ROOT, "configs", "automl_zero_linear.py")
 NONLINEAR = os.path.join(REPO_ROOT, "configs", "automl_zero_nonlinear.py")
+PROJECTED = os.path.join(REPO_ROOT, "configs", "automl_zero_projected.py")
 
 
 CORE = {"index": 0}  # The core the searches run on (--core).
@@ -195,6 +196,130 @@ def seeds(
     return rows
 
 
+# (module, attribute, label) of each phase :func:`phases` times.
+PHASES = (
+    ("pathways_jax.core.stages", "ask_round", "strategy `ask`"),
+    ("pathways_jax.core.stages", "EquivalenceCache.before", "genotype cache stage"),
+    ("pathways_jax.evaluators.programs", "ProgramEvaluator.evaluate", "evaluation"),
+    ("pathways_jax.core.behaviour_cache", "BehaviourCache.before", "behaviour cache stage"),
+    ("pathways_jax.evaluators.programs", "ProgramEvaluator.behaviour", "of it, the fingerprint"),
+    ("pathways_jax.core.loop", "history_lines", "history records"),
+    ("pathways_jax.core.run_files", "RunFiles.write_round", "writing records"),
+    ("pathways_jax.core.run_files", "RunFiles.save", "checkpoints"),
+)
+
+
+def phases(evaluations: int) -> dict:
+    """Seconds of each phase of one demo search in this process (each phase
+    timed around its function), and the total."""
+    import importlib
+
+    from pathways_jax import api
+    from pathways_jax.config import load_config_file
+
+    seconds = dict.fromkeys((label for *_, label in PHASES), 0.0)
+    for module_name, attribute, label in PHASES:
+        owner = importlib.import_module(module_name)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        original = getattr(owner, name)
+
+        def timed(*args, original=original, label=label, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                seconds[label] += time.perf_counter() - start
+
+        setattr(owner, name, timed)
+    config = load_config_file(LINEAR)
+    config.budget.evaluations = evaluations
+    config.progress.report = False
+    config.progress.bar = False
+    with tempfile.TemporaryDirectory() as workdir:
+        start = time.perf_counter()
+        summary = api.run_search(config, workdir)
+        total = time.perf_counter() - start
+    return {
+        "evaluations": summary["evaluations"],
+        "rounds": summary["rounds"],
+        "total_seconds": round(total, 1),
+        "phase_seconds": {label: round(value, 1) for label, value in seconds.items()},
+    }
+
+
+def phases_table(result: dict) -> str:
+    rows = ["| phase | seconds |", "| --- | --- |"]
+    rows += [f"| {label} | {value:.1f} |" for label, value in result["phase_seconds"].items()]
+    timed = sum(v for k, v in result["phase_seconds"].items() if not k.startswith("of it"))
+    rows.append(
+        f"| the rest (compilation of the finish, start-up, the finish) | {result['total_seconds'] - timed:.1f} |"
+    )
+    rows.append(
+        f"| total ({result['evaluations']:,} candidates, {result['rounds']} rounds) | {result['total_seconds']:.1f} |"
+    )
+    return "\n".join(rows) + "\n"
+
+
+def projected(seed_list: list[int], evaluations: int) -> list[dict]:
+    """The projected config per seed, and the hand-written network (its
+    start) scored on the same final tasks."""
+    import jax
+
+    from pathways_jax.config import load_config_file
+    from pathways_jax.core import genomes
+    from pathways_jax.spaces.program import components, interpreter, programs
+    from pathways_jax.spaces.program import tasks as tasks_lib
+
+    rows = []
+    for seed in seed_list:
+        config = load_config_file(PROJECTED)
+        config.evaluator.tasks.seed = seed
+        space = components.program_space(config.space, None)
+        final = tasks_lib.make_tasks(components.task_settings(config.evaluator), "final")
+        network = genomes.stack_genomes([space.from_json(programs.NEURAL_NET)])
+        baseline = float(jax.numpy.mean(interpreter.fitness(space.machine, network, final)))
+        with tempfile.TemporaryDirectory() as workdir:
+            run = run_search(
+                PROJECTED,
+                workdir,
+                [
+                    f"--config.seed={seed}",
+                    f"--config.evaluator.tasks.seed={seed}",
+                    f"--config.budget.evaluations={evaluations}",
+                ],
+                timeout=1800,
+            )
+        summary = run["summary"]
+        rows.append(
+            {
+                "seed": seed,
+                "network_final_fitness": baseline,
+                "search_fitness": summary["search_validation"]["fitness"],
+                "selection_fitness": summary["final"]["validation"]["fitness"],
+                "final_fitness": summary["final"]["test"]["fitness"],
+                "wall_seconds": summary["wall_seconds"],
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def projected_table(rows: list[dict]) -> str:
+    lines = [
+        "| seed | hand-written network, final tasks | found, search | found, selection | "
+        "found, final (20 unseen pairs) | seconds |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['seed']} | {row['network_final_fitness']:.3f} | {row['search_fitness']:.3f} | "
+            f"{row['selection_fitness']:.3f} | {row['final_fitness']:.3f} | {row['wall_seconds']:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def throughput_table(result: dict) -> str:
     rows = [
         "| measured | algorithms / s (one core) | genotype cache hits | behaviour cache hits |",
@@ -245,16 +370,20 @@ def seeds_table(rows: list[dict], final_tasks: int = 100) -> str:
 
 
 def main() -> None:
-    from benchmarks import common
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("throughput", "seeds", "nonlinear"), required=True)
+    parser.add_argument(
+        "--part", choices=("throughput", "seeds", "nonlinear", "phases", "projected"), required=True
+    )
     parser.add_argument("--seeds", default="0,1,2,3,4,5,6,7,8,9")
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--evaluations", type=int, default=None)
     parser.add_argument("--core", type=int, default=0, help="the core to pin searches to")
     args = parser.parse_args()
     CORE["index"] = args.core
+    if args.part == "phases" and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {args.core})  # Before JAX starts its threads.
+    from benchmarks import common
+
     seed_list = [int(s) for s in args.seeds.split(",")]
     command = "python benchmarks/automl_zero.py " + " ".join(sys.argv[1:])
     result = {"machine": common.machine(), "command": command}
@@ -266,11 +395,17 @@ def main() -> None:
             LINEAR, seed_list, args.seconds, args.evaluations or 10_000_000, solved_linear
         )
         table = seeds_table(result["seeds"])
-    else:
+    elif args.part == "nonlinear":
         result["seeds"] = seeds(
             NONLINEAR, seed_list, args.seconds, args.evaluations or 20_000, repaired_network
         )
         table = seeds_table(result["seeds"], final_tasks=10)
+    elif args.part == "phases":
+        result["phases"] = phases(args.evaluations or 50_000)
+        table = phases_table(result["phases"])
+    else:
+        result["seeds"] = projected(seed_list, args.evaluations or 1_000)
+        table = projected_table(result["seeds"])
     print(common.write_result(f"automl_zero_{args.part}", result))
     common.replace_doc_block(DOC, f"automl_zero_{args.part}", command, table)
 
