@@ -2,6 +2,7 @@
 
 import dataclasses
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -402,26 +403,43 @@ BAD_CONFIGS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
-def test_bad_pathnet_config_is_one_line(case, tmp_path):
-    override, named = BAD_CONFIGS[case]
-    result = subprocess.run(
+@pytest.fixture(scope="module")
+def bad_config_results(tmp_path_factory):
+    """Every bad PathNet command line, run as ``experiments/search.py`` runs it,
+    in one process (``tests/cli_cases.py``): ``{case: {"returncode", "stderr"}}``."""
+    root = tmp_path_factory.mktemp("bad_pathnet_configs")
+    config = os.path.join(ROOT, "configs", "pathnet_mnist1d.py")
+    cases = {
+        case: [f"--config={config}", f"--workdir={root / case}", override]
+        for case, (override, _) in BAD_CONFIGS.items()
+    }
+    (root / "cases.json").write_text(json.dumps(cases))
+    done = subprocess.run(
         [
             sys.executable,
-            os.path.join(ROOT, "experiments", "search.py"),
-            f"--config={os.path.join(ROOT, 'configs', 'pathnet_mnist1d.py')}",
-            f"--workdir={tmp_path / 'run'}",
-            override,
+            os.path.join(ROOT, "tests", "cli_cases.py"),
+            str(root / "cases.json"),
+            str(root / "results.json"),
         ],
         capture_output=True,
         text=True,
         timeout=300,
         env=ENV,
     )
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr, result.stderr
-    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
-    assert len(errors) == 1 and named in errors[0], result.stderr
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads((root / "results.json").read_text())
+
+
+# One worker runs every case (and the fixture once): see --dist loadgroup in scripts/test.sh.
+@pytest.mark.xdist_group("bad_pathnet_configs")
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_pathnet_config_is_one_line(case, bad_config_results):
+    named = BAD_CONFIGS[case][1]
+    result = bad_config_results[case]
+    assert result["returncode"] == 2
+    assert "Traceback" not in result["stderr"], result["stderr"]
+    errors = [line for line in result["stderr"].splitlines() if ": error: " in line]
+    assert len(errors) == 1 and named in errors[0], result["stderr"]
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,7 @@ for multi-objective runs only (strategy ``nsga2``).
 from __future__ import annotations
 
 import os
-
-from tensorboardX import SummaryWriter
+import sys
 
 # metrics.jsonl field -> TensorBoard tag.
 TAGS = {
@@ -36,6 +35,26 @@ TAGS = {
 MULTI_OBJECTIVE_TAGS = ("search/hypervolume",)
 
 
+def _summary_writer_class():
+    """tensorboardX's ``SummaryWriter``, imported without PyTorch.
+
+    tensorboardX imports torch whenever it is installed (to accept tensors),
+    which adds about a second to the start of every search process; scalars
+    need none of it. While tensorboardX is first imported, ``import torch``
+    fails as if torch were absent, and torch stays importable afterwards.
+    """
+    if "tensorboardX" in sys.modules or "torch" in sys.modules:
+        from tensorboardX import SummaryWriter
+
+        return SummaryWriter
+    sys.modules["torch"] = None  # ``import torch`` raises ImportError.
+    try:
+        from tensorboardX import SummaryWriter
+    finally:
+        del sys.modules["torch"]
+    return SummaryWriter
+
+
 class ScalarWriter:
     """Writes the :data:`TAGS` fields of a metrics line; a no-op when
     ``enabled`` is False (processes other than 0)."""
@@ -44,7 +63,7 @@ class ScalarWriter:
         self._writer = None
         if enabled:
             os.makedirs(logdir, exist_ok=True)
-            self._writer = SummaryWriter(logdir, purge_step=purge_step or None)
+            self._writer = _summary_writer_class()(logdir, purge_step=purge_step or None)
 
     def write(self, step: int, line: dict) -> None:
         """One scalar per tag of ``line`` (non-finite values included) at ``step``."""
