@@ -1,5 +1,6 @@
 """The specialised network computes what the super-network computes for the same genome."""
 
+import dataclasses
 import functools
 
 import flax.linen as nn
@@ -16,6 +17,7 @@ from pathways_jax.spaces.pathway import network as pathway_network
 from pathways_jax.spaces.pathway.genome import (
     ACTIVATIONS,
     BLOCK_GENES,
+    NUM_BASIC_ACTIVATIONS,
     OPERATIONS,
     GeneTables,
     PathwayGenome,
@@ -26,6 +28,16 @@ TABLES = GeneTables(max_depth=4, conv_widths=(4, 8), dense_widths=(8, 16), kerne
 SMALL_KERNEL_TABLES = GeneTables(
     max_depth=4, conv_widths=(4, 8), dense_widths=(8, 16), kernel_sizes=(3,)
 )
+# Attention blocks: heads that do not divide every width, a patch wider than short maps.
+ATTENTION_TABLES = GeneTables(
+    max_depth=4,
+    conv_widths=(4, 6),
+    dense_widths=(8, 16),
+    kernel_sizes=(3,),
+    attention_heads=(1, 2, 4),
+    mlp_ratios=(1, 2),
+    patch_sizes=(2, 3),
+)
 # A dense width equal to the input features makes the first dense block's residual act.
 VECTOR_TABLES = GeneTables(max_depth=4, dense_widths=(5, 16))
 
@@ -35,6 +47,17 @@ SPACES = {
     "image8": PathwaySpace(SMALL_KERNEL_TABLES, "image", (8, 8, 1), "classification", 3),
     "image76": PathwaySpace(TABLES, "image", (7, 6, 2), "classification", 5),
     "vector5": PathwaySpace(VECTOR_TABLES, "vector", (5,), "regression", 1),
+    "attention_sequence12": PathwaySpace(
+        ATTENTION_TABLES, "sequence", (12, 3), "classification", 3
+    ),
+    "attention_image66": PathwaySpace(ATTENTION_TABLES, "image", (6, 6, 2), "classification", 4),
+    "causal_sequence10": PathwaySpace(
+        dataclasses.replace(ATTENTION_TABLES, causal_attention=True),
+        "sequence",
+        (10, 2),
+        "regression",
+        1,
+    ),
     # Feature selection: an input mask over 4 groups of the 5 features.
     "vector5_masked": PathwaySpace(
         VECTOR_TABLES, "vector", (5,), "regression", 1, input_groups=(0, 1, 1, 2, 3)
@@ -50,6 +73,9 @@ BATCHES_PER_SPACE = {
     "image76": 1,
     "vector5": 1,
     "vector5_masked": 1,
+    "attention_sequence12": 1,
+    "attention_image66": 1,
+    "causal_sequence10": 1,
 }
 BATCH = 6
 TOLERANCE = 1e-5
@@ -75,8 +101,10 @@ def _perturbed_params(space: PathwaySpace, genome: PathwayGenome, seed: int) -> 
     params = jax.device_get(init(genome, _key(seed)))
     rng = np.random.default_rng(seed)
     blocks = params["blocks"]
-    for name in ("dense_bias", "conv_bias", "norm_bias"):
-        blocks[name] = rng.normal(0.0, 0.5, blocks[name].shape).astype(np.float32)
+    biases = ("dense_bias", "conv_bias", "norm_bias", "attention_bias", "mlp_in_bias")
+    for name in (*biases, "mlp_out_bias", "patch_bias", "position"):
+        if name in blocks:
+            blocks[name] = rng.normal(0.0, 0.5, blocks[name].shape).astype(np.float32)
     blocks["norm_scale"] = (1.0 + rng.normal(0.0, 0.5, blocks["norm_scale"].shape)).astype(
         np.float32
     )
@@ -184,9 +212,11 @@ def make_genome(space: PathwaySpace, blocks: list[dict]) -> PathwayGenome:
         op = block.get("op", "identity")
         genes["operation"][slot] = OPERATIONS.index(op)
         if "width" in block:
-            widths = tables.conv_widths if op == "conv" else tables.dense_widths
+            widths = tables.dense_widths if op == "dense" else tables.conv_widths
             genes["width"][slot] = widths.index(block["width"])
-        genes["kernel_size"][slot] = tables.kernel_sizes.index(block.get("kernel", 3))
+        genes["kernel_size"][slot] = block.get(
+            "option", tables.kernel_sizes.index(block.get("kernel", 3))
+        )
         genes["activation"][slot] = ACTIVATIONS.index(block.get("activation", "relu"))
         genes["normalization"][slot] = int(block.get("norm", False))
         genes["residual"][slot] = int(block.get("residual", False))
@@ -218,6 +248,27 @@ def _pool(kind="max", **genes):
 
 
 IDENTITY_BLOCK = {"op": "identity"}
+
+
+def _attention(width, heads_option, **genes):
+    """Self-attention; ``heads_option`` indexes ``attention_heads``."""
+    return {"op": "self_attention", "width": width, "option": heads_option, **genes}
+
+
+def _mlp(ratio_option, **genes):
+    return {"op": "transformer_mlp", "option": ratio_option, **genes}
+
+
+def _patch(width, patch_option, **genes):
+    return {"op": "patch_embedding", "width": width, "option": patch_option, **genes}
+
+
+def _sequence_pool(readout_option, **genes):
+    """``readout_option`` 0: mean, 1: first position."""
+    return {"op": "sequence_pool", "option": readout_option, **genes}
+
+
+POSITION = {"op": "position_embedding"}
 
 HAND_MADE = {
     "sequence13_odd_pooling_then_conv": (
@@ -281,9 +332,52 @@ HAND_MADE = {
         [_dense(16), IDENTITY_BLOCK, _dense(16, residual=True, norm=True)],
     ),
 }
+HAND_MADE.update(
+    {
+        "attention_sequence12_transformer": (
+            "attention_sequence12",
+            [
+                _patch(6, 0, activation="identity"),  # 12 → 6 positions of 6 channels
+                POSITION,
+                _attention(6, 1, norm=True, residual=True, dropout=1),
+                _mlp(1, activation="squared_relu", norm=True, residual=True),
+            ],
+        ),
+        "attention_sequence12_pool_first_then_dense": (
+            "attention_sequence12",
+            [
+                _attention(4, 2, norm=True),  # 3 → 4 channels: the residual cannot act
+                _sequence_pool(1, activation="tanh", norm=True),
+                _dense(16, activation="gelu"),
+            ],
+        ),
+        "attention_image66_patches_attention_mean_pool": (
+            "attention_image66",
+            [
+                _patch(4, 1, norm=True),  # 6x6 → 2x2 positions
+                _attention(4, 0, residual=True),
+                _mlp(0, activation="gelu", residual=True),
+                _sequence_pool(0, activation="identity"),
+            ],
+        ),
+        "attention_image66_conv_pool_attention": (
+            "attention_image66",
+            [
+                _conv(6, kernel=3, activation="relu"),
+                _pool("max"),  # 3x3 positions
+                _attention(6, 1, norm=True, residual=True),
+                _dense(8),
+            ],
+        ),
+        "causal_sequence10_attention": (
+            "causal_sequence10",
+            [POSITION, _attention(4, 2, norm=True), _mlp(0, norm=True, residual=True)],
+        ),
+    }
+)
 for _name in SPACES:
     HAND_MADE[f"{_name}_depth0"] = (_name, [])
-for _activation in ACTIVATIONS:
+for _activation in ACTIVATIONS[:NUM_BASIC_ACTIVATIONS]:
     HAND_MADE[f"image76_{_activation}"] = (
         "image76",
         [

@@ -160,3 +160,40 @@ def test_population_program_with_classes_matches_one_program(sequence_space):
     np.testing.assert_allclose(
         results["all"]["eval"][0]["fitness"], results["none"]["eval"][0]["fitness"], rtol=1e-5
     )
+
+
+def test_attention_genomes_compute_the_same_function_in_their_class():
+    import dataclasses
+
+    from pathways_jax.spaces.pathway import network
+    from pathways_jax.spaces.pathway.genome import (
+        PATCH_EMBEDDING,
+        POSITION_EMBEDDING,
+        SELF_ATTENTION,
+        SEQUENCE_POOL,
+        TRANSFORMER_MLP,
+    )
+
+    tables = dataclasses.replace(SMALL_TABLES, attention_heads=(1, 2))
+    space = PathwaySpace(tables, "sequence", (12, 1), "classification", 3)
+    genomes = [
+        # Attention over 4 channels, an MLP, a mean pool: channels<=4.
+        _genome(
+            space, [SELF_ATTENTION, TRANSFORMER_MLP, SEQUENCE_POOL, DENSE], widths=[0, 0, 0, 1]
+        ),
+        # Patches of 8 channels: full.
+        _genome(space, [PATCH_EMBEDDING, POSITION_EMBEDDING, SELF_ATTENTION], widths=[1, 0, 1]),
+        # Attention blocks are spatial: never the vector class.
+        _genome(space, [POSITION_EMBEDDING, DENSE]),
+    ]
+    classes = shape_classes.shape_classes(space)
+    assignment = shape_classes.assign(space, classes, genome_lib.stack_genomes(genomes))
+    assert [classes[i].name for i in assignment] == ["channels<=4", "full", "channels<=4"]
+    inputs = jax.random.normal(jax.random.key(1), (5, *space.input_shape))
+    for genome, index in zip(genomes, assignment, strict=True):
+        class_space = classes[index].space
+        params = network.init_params(space, genome, jax.random.key(2))
+        narrow = shape_classes.narrow_params(space, class_space, genome, params)
+        expected = network.apply(space, genome, params, inputs)
+        actual = network.apply(class_space, genome, narrow, inputs)
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)

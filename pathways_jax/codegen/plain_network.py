@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from pathways_jax.codegen import plain_attention
 from pathways_jax.spaces.pathway import genome as genome_lib
 from pathways_jax.spaces.pathway.genome import (
     ACTIVATIONS,
@@ -30,6 +31,12 @@ from pathways_jax.spaces.pathway.genome import (
     IDENTITY,
     NORMALIZATIONS,
     OPERATIONS,
+    PATCH_EMBEDDING,
+    PRE_NORM_OPERATIONS,
+    SELF_ATTENTION,
+    SEQUENCE_POOL,
+    SEQUENCE_READOUTS,
+    TRANSFORMER_MLP,
     PathwayGenome,
 )
 from pathways_jax.spaces.pathway.space import PathwaySpace
@@ -45,6 +52,7 @@ ACTIVATION_FUNCTIONS = {
     "sigmoid": nn.sigmoid,
     "swish": nn.swish,
     "identity": lambda x: x,
+    "squared_relu": lambda x: jnp.square(nn.relu(x)),
 }
 assert tuple(ACTIVATION_FUNCTIONS) == ACTIVATIONS
 
@@ -65,7 +73,7 @@ def _analyse(space: PathwaySpace):
     def analyse(genome: PathwayGenome):
         shapes = space.block_shapes(genome)
         residual = [
-            space.residual_is_active(shapes, genome, block)
+            space.residual_is_active(shapes, genome, block, space.tables.attention)
             for block in range(space.tables.max_depth)
         ]
         residual = jnp.stack(residual) if residual else jnp.zeros((0,), bool)
@@ -80,13 +88,18 @@ def decode_blocks(space: PathwaySpace, genome: PathwayGenome) -> list[dict[str, 
     Returns:
       One dict per non-identity block, in order, with keys ``index`` (position
       among the active blocks), ``slot`` (position in the genome), ``op``
-      (``'dense'``, ``'conv'``, ``'max_pool'`` or ``'avg_pool'``), ``width``
-      (units or channels; ``None`` for pooling), ``kernel`` (convolution kernel
-      size, else ``None``), ``activation`` (a name of ``ACTIVATIONS``), ``norm``
-      (``'none'`` or ``'layer_norm'``), ``residual`` (True only where the residual
-      gene is set *and* acts), ``dropout`` (rate), ``first_dense`` (the dense
-      block that flattens its input), ``in_shape`` and ``out_shape`` (per-example
-      shapes: ``(units,)`` or ``(*lengths, channels)``).
+      (a name of ``OPERATIONS``), ``width`` (units or channels; ``None`` for
+      pooling, the MLP and the position embedding), ``kernel`` (convolution
+      kernel size, else ``None``), ``activation`` (a name of ``ACTIVATIONS``,
+      applied after the operation; ``'identity'`` for attention and MLP
+      blocks), ``norm`` (``'none'`` or ``'layer_norm'``), ``norm_first`` (the
+      norm comes before the operation: attention and MLP blocks), ``residual``
+      (True only where the residual gene is set *and* acts), ``dropout``
+      (rate), ``first_dense`` (the dense block that flattens its input),
+      ``in_shape`` and ``out_shape`` (per-example shapes: ``(units,)`` or
+      ``(*lengths, channels)``); attention blocks also ``heads`` and
+      ``causal``, MLP blocks ``hidden`` and ``hidden_activation``, patch
+      embeddings ``patch`` and sequence pools ``readout``.
 
     Raises:
       ValueError: the genome is invalid for ``space``.
@@ -103,28 +116,45 @@ def decode_blocks(space: PathwaySpace, genome: PathwayGenome) -> list[dict[str, 
         if op == IDENTITY:
             continue
         width = None
+        option = int(genes.kernel_size[slot])
         if op == DENSE:
             width = int(genome_lib.dense_width(tables, int(genes.width[slot])))
-        elif op == CONV:
+        elif op in (CONV, SELF_ATTENTION, PATCH_EMBEDDING):
             width = int(genome_lib.conv_width(tables, int(genes.width[slot])))
-        blocks.append(
-            {
-                "index": len(blocks),
-                "slot": slot,
-                "op": OPERATIONS[op],
-                "width": width,
-                "kernel": tables.kernel_sizes[int(genes.kernel_size[slot])] if op == CONV else None,
-                "activation": ACTIVATIONS[int(genes.activation[slot])],
-                "norm": NORMALIZATIONS[int(genes.normalization[slot])],
-                "residual": bool(residual[slot]),
-                "dropout": float(tables.dropout_rates[int(genes.dropout[slot])]),
-                "first_dense": op == DENSE and not seen_dense,
-                "in_shape": _state_shape(shapes, slot),
-                "out_shape": _state_shape(shapes, slot + 1),
-            }
-        )
+        activation = ACTIVATIONS[int(genes.activation[slot])]
+        block = {
+            "index": len(blocks),
+            "slot": slot,
+            "op": OPERATIONS[op],
+            "width": width,
+            "kernel": _chosen(tables.kernel_sizes, option) if op == CONV else None,
+            "activation": "identity" if op in PRE_NORM_OPERATIONS else activation,
+            "norm": NORMALIZATIONS[int(genes.normalization[slot])],
+            "norm_first": op in PRE_NORM_OPERATIONS,
+            "residual": bool(residual[slot]),
+            "dropout": float(tables.dropout_rates[int(genes.dropout[slot])]),
+            "first_dense": op == DENSE and not seen_dense,
+            "in_shape": _state_shape(shapes, slot),
+            "out_shape": _state_shape(shapes, slot + 1),
+        }
+        if op == SELF_ATTENTION:
+            block["heads"] = _chosen(tables.attention_heads, option)
+            block["causal"] = bool(tables.causal_attention)
+        elif op == TRANSFORMER_MLP:
+            block["hidden"] = _chosen(tables.mlp_ratios, option) * block["in_shape"][-1]
+            block["hidden_activation"] = activation
+        elif op == PATCH_EMBEDDING:
+            block["patch"] = _chosen(tables.patch_sizes, option)
+        elif op == SEQUENCE_POOL:
+            block["readout"] = _chosen(SEQUENCE_READOUTS, option)
+        blocks.append(block)
         seen_dense = seen_dense or op == DENSE
     return blocks
+
+
+def _chosen(table: tuple, option: int):
+    """The entry of a table that a block's ``kernel_size`` gene chooses."""
+    return table[option % len(table)]
 
 
 class PlainNetwork(nn.Module):
@@ -154,7 +184,12 @@ class PlainNetwork(nn.Module):
             name = f"block{block['index']}"
             op = block["op"]
             window = (POOL_WINDOW,) * (x.ndim - 2)
-            if op == "dense":
+            normed = x
+            if block["norm_first"] and block["norm"] == "layer_norm":
+                normed = nn.LayerNorm(epsilon=LAYER_NORM_EPSILON, name=f"{name}_norm")(x)
+            if op in plain_attention.OPERATIONS:
+                y = plain_attention.apply(block, name, normed)
+            elif op == "dense":
                 y = nn.Dense(block["width"], name=f"{name}_dense")(x.reshape(batch, -1))
             elif op == "conv":
                 kernel = (block["kernel"],) * (x.ndim - 2)
@@ -165,7 +200,7 @@ class PlainNetwork(nn.Module):
                 y = nn.avg_pool(x, window, strides=window, padding="VALID")
             else:
                 raise ValueError(f"unknown operation {op!r}")
-            if block["norm"] == "layer_norm":
+            if block["norm"] == "layer_norm" and not block["norm_first"]:
                 y = nn.LayerNorm(epsilon=LAYER_NORM_EPSILON, name=f"{name}_norm")(y)
             y = ACTIVATION_FUNCTIONS[block["activation"]](y)
             if block["dropout"] > 0:
@@ -260,8 +295,10 @@ def plain_params_from_supernet(
                 "kernel": taps[..., : in_shape[-1], :width],
                 "bias": supernet["conv_bias"][slot][:width],
             }
+        elif block["op"] in plain_attention.OPERATIONS:
+            plain.update(plain_attention.params_from_supernet(space, block, name, supernet))
         if block["norm"] == "layer_norm":
-            size = out_shape[-1]
+            size = in_shape[-1] if block["norm_first"] else out_shape[-1]
             plain[f"{name}_norm"] = {
                 "scale": supernet["norm_scale"][slot][:size],
                 "bias": supernet["norm_bias"][slot][:size],

@@ -78,6 +78,10 @@ def _l1_norm(params) -> jnp.ndarray:
         params["blocks"]["dense_kernel"],
         params["blocks"]["conv_kernel"],
     ]
+    # The attention spaces' projections are kernels too (not the positions).
+    for name in ("attention_kernel", "mlp_in_kernel", "mlp_out_kernel", "patch_kernel"):
+        if name in params["blocks"]:
+            kernels.append(params["blocks"][name])
     return sum(jnp.sum(jnp.abs(k)) for k in kernels)
 
 

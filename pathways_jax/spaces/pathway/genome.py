@@ -7,6 +7,15 @@ so a genome is a pytree of fixed-shape arrays and a population is the same
 pytree with a leading axis. Variable structure is expressed by the ``identity``
 operation: a block whose operation is ``identity`` is skipped, and its other
 genes are inactive.
+
+Attention blocks (operations from ``self_attention`` on) exist in a space
+whose tables name attention heads (``GeneTables.attention_heads``); the
+other spaces keep the five operations and six activations, so their genomes,
+samples and histories are those of a space without attention. A block's
+``kernel_size`` gene is its table choice: the kernel size of a convolution,
+the heads of a self-attention block, the hidden ratio of a transformer MLP,
+the patch size of a patch embedding, or the read-out of a sequence pool
+(``SEQUENCE_READOUTS``); each table is read modulo its length.
 """
 
 from __future__ import annotations
@@ -20,11 +29,50 @@ import jax.numpy as jnp
 import numpy as np
 
 # Fixed gene tables. Exported code is produced only from entries of these tables.
-OPERATIONS = ("identity", "dense", "conv", "max_pool", "avg_pool")
-IDENTITY, DENSE, CONV, MAX_POOL, AVG_POOL = range(len(OPERATIONS))
-SPATIAL_OPERATIONS = (CONV, MAX_POOL, AVG_POOL)
+OPERATIONS = (
+    "identity",
+    "dense",
+    "conv",
+    "max_pool",
+    "avg_pool",
+    # Attention spaces only:
+    "self_attention",
+    "transformer_mlp",
+    "position_embedding",
+    "patch_embedding",
+    "sequence_pool",
+)
+(
+    IDENTITY,
+    DENSE,
+    CONV,
+    MAX_POOL,
+    AVG_POOL,
+    SELF_ATTENTION,
+    TRANSFORMER_MLP,
+    POSITION_EMBEDDING,
+    PATCH_EMBEDDING,
+    SEQUENCE_POOL,
+) = range(len(OPERATIONS))
+NUM_BASIC_OPERATIONS = 5  # Operations of a space without attention.
+# Operations that read a map ([*spatial, channels]) and keep it a map.
+SPATIAL_OPERATIONS = (
+    CONV,
+    MAX_POOL,
+    AVG_POOL,
+    SELF_ATTENTION,
+    TRANSFORMER_MLP,
+    POSITION_EMBEDDING,
+    PATCH_EMBEDDING,
+)
+# Operations that read a map (the spatial ones, and the pool to a vector).
+MAP_OPERATIONS = (*SPATIAL_OPERATIONS, SEQUENCE_POOL)
+# Operations whose layer norm comes first (pre-norm) and that have no activation after.
+PRE_NORM_OPERATIONS = (SELF_ATTENTION, TRANSFORMER_MLP)
+SEQUENCE_READOUTS = ("mean", "first")
 
-ACTIVATIONS = ("relu", "gelu", "tanh", "sigmoid", "swish", "identity")
+ACTIVATIONS = ("relu", "gelu", "tanh", "sigmoid", "swish", "identity", "squared_relu")
+NUM_BASIC_ACTIVATIONS = 6  # Activations of a space without attention.
 NORMALIZATIONS = ("none", "layer_norm")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "cosine", "warmup_cosine")
@@ -107,6 +155,12 @@ class GeneTables:
       weight_decays: L2 weight decay coefficients (0 means none).
       l1_penalties: L1 penalty coefficients on kernels (0 means none).
       log10_learning_rate_range: inclusive range of the log10 learning rate.
+      attention_heads: head counts a self-attention block may have; empty
+        (the default): a space without attention blocks.
+      mlp_ratios: hidden widths of a transformer MLP, as multiples of its input channels.
+      patch_sizes: patch sizes of a patch embedding (square for images).
+      causal_attention: self-attention sees only earlier positions (off for
+        classification, where every position may read every other).
     """
 
     max_depth: int = 4
@@ -118,6 +172,31 @@ class GeneTables:
     weight_decays: tuple[float, ...] = (0.0, 1e-5, 1e-4, 1e-3)
     l1_penalties: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4)
     log10_learning_rate_range: tuple[float, float] = (-4.0, -1.0)
+    attention_heads: tuple[int, ...] = ()
+    mlp_ratios: tuple[int, ...] = (2, 4)
+    patch_sizes: tuple[int, ...] = (2, 4)
+    causal_attention: bool = False
+
+    @property
+    def attention(self) -> bool:
+        """The space has the attention operations (and the squared-ReLU activation)."""
+        return bool(self.attention_heads)
+
+    @property
+    def num_operations(self) -> int:
+        return len(OPERATIONS) if self.attention else NUM_BASIC_OPERATIONS
+
+    @property
+    def num_activations(self) -> int:
+        return len(ACTIVATIONS) if self.attention else NUM_BASIC_ACTIVATIONS
+
+    @property
+    def num_choices(self) -> int:
+        """Values of the ``kernel_size`` gene: the longest table it chooses from."""
+        if not self.attention:
+            return len(self.kernel_sizes)
+        lengths = (self.kernel_sizes, self.attention_heads, self.mlp_ratios, self.patch_sizes)
+        return max(*(len(t) for t in lengths), len(SEQUENCE_READOUTS))
 
     @property
     def num_widths(self) -> int:
@@ -129,10 +208,10 @@ class GeneTables:
     def gene_cardinalities(self, task: str) -> dict[str, int]:
         """Number of values of every integer gene."""
         return {
-            "operation": len(OPERATIONS),
+            "operation": self.num_operations,
             "width": self.num_widths,
-            "kernel_size": len(self.kernel_sizes),
-            "activation": len(ACTIVATIONS),
+            "kernel_size": self.num_choices,
+            "activation": self.num_activations,
             "normalization": len(NORMALIZATIONS),
             "residual": 2,
             "dropout": len(self.dropout_rates),
@@ -149,6 +228,11 @@ def conv_width(tables: GeneTables, width_gene):
     """Channels of a convolution for a width gene (works on arrays)."""
     widths = jnp.asarray(tables.conv_widths, jnp.int32)
     return widths[width_gene % len(tables.conv_widths)]
+
+
+def choice(table: tuple, gene):
+    """The entry of ``table`` that a ``kernel_size`` gene chooses (works on arrays)."""
+    return jnp.asarray(table)[gene % len(table)]
 
 
 def dense_width(tables: GeneTables, width_gene):

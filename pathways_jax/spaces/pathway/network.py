@@ -24,6 +24,7 @@ import itertools
 import jax
 import jax.numpy as jnp
 
+from pathways_jax.spaces.pathway import attention_blocks
 from pathways_jax.spaces.pathway import genome as genome_lib
 from pathways_jax.spaces.pathway.genome import (
     AVG_POOL,
@@ -31,10 +32,20 @@ from pathways_jax.spaces.pathway.genome import (
     DENSE,
     IDENTITY,
     MAX_POOL,
+    PATCH_EMBEDDING,
+    POSITION_EMBEDDING,
+    PRE_NORM_OPERATIONS,
+    SELF_ATTENTION,
+    SEQUENCE_POOL,
+    SEQUENCE_READOUTS,
+    TRANSFORMER_MLP,
     PathwayGenome,
 )
+from pathways_jax.spaces.pathway.network_costs import count_flops, count_parameters, fan_ins
 from pathways_jax.spaces.pathway.space import PathwaySpace
 from pathways_jax.spaces.switch import switch
+
+__all__ = ["apply", "count_flops", "count_parameters", "embed_inputs", "init_params"]
 
 LAYER_NORM_EPSILON = 1e-6
 # Truncated normal on [-2, 2] has this standard deviation; dividing by it gives
@@ -49,27 +60,15 @@ ACTIVATION_FUNCTIONS = (
     jax.nn.sigmoid,
     jax.nn.swish,
     lambda x: x,
+    lambda x: jnp.square(jax.nn.relu(x)),  # Primer's squared ReLU (attention spaces).
 )
+assert len(ACTIVATION_FUNCTIONS) == len(genome_lib.ACTIVATIONS)
 LINEAR_ACTIVATION = genome_lib.ACTIVATIONS.index("identity")
 
 
-def _activation(index, x):
-    """The activation of the table that ``index`` (traced int) names."""
-    return switch(index, ACTIVATION_FUNCTIONS, x)
-
-
-def _fan_ins(space: PathwaySpace, genome: PathwayGenome) -> dict[str, jnp.ndarray]:
-    """Fan-in of every kernel of the plain network the genome describes."""
-    shapes = space.block_shapes(genome)
-    kernel = jnp.asarray(space.tables.kernel_sizes, jnp.int32)[genome.kernel_size]
-    num_spatial = len(space.spatial_shape)
-    positions = jnp.prod(shapes["lengths"], axis=-1) if num_spatial else 1
-    flat = jnp.where(shapes["is_vector"], shapes["units"], positions * shapes["channels"])
-    return {
-        "dense": flat[:-1],
-        "conv": kernel**num_spatial * shapes["channels"][:-1],
-        "head": flat[-1],
-    }
+def _activation(space: PathwaySpace, index, x):
+    """The activation of the space's table that ``index`` (traced int) names."""
+    return switch(index, ACTIVATION_FUNCTIONS[: space.tables.num_activations], x)
 
 
 def init_params(space: PathwaySpace, genome: PathwayGenome, key) -> dict:
@@ -88,13 +87,17 @@ def init_params(space: PathwaySpace, genome: PathwayGenome, key) -> dict:
       reads the flattened input map or input vector), ``dense_kernel [D, U, U]``
       (later dense blocks, which read a vector), ``dense_bias [D, U]``,
       ``conv_kernel [D, K**s * C, C]``, ``conv_bias [D, C]``,
-      ``norm_scale, norm_bias [D, max(C, U)]``, ``head.kernel [F, O]``, ``head.bias [O]``.
+      ``norm_scale, norm_bias [D, max(C, U)]``, ``head.kernel [F, O]``, ``head.bias [O]``;
+      in a space with attention, also the blocks' ``attention_*``, ``mlp_*``,
+      ``position`` and ``patch_*`` parameters
+      (:func:`~pathways_jax.spaces.pathway.attention_blocks.init_attention_params`),
+      drawn from their own stream of ``key``.
     """
     depth = space.tables.max_depth
     flat, units, channels = space.flat_size, space.max_units, space.max_channels
     kernel_max = max(space.tables.kernel_sizes)
     patch = kernel_max ** len(space.spatial_shape) * channels
-    fans = _fan_ins(space, genome)
+    fans = fan_ins(space, genome)
     keys = jax.random.split(key, 4)
     first_dense = _first_dense_blocks(genome)
     flatten_fan_in = jnp.sum(jnp.where(first_dense, fans["dense"], 0))
@@ -114,6 +117,9 @@ def init_params(space: PathwaySpace, genome: PathwayGenome, key) -> dict:
         "norm_scale": jnp.ones((depth, norm_width), jnp.float32),
         "norm_bias": jnp.zeros((depth, norm_width), jnp.float32),
     }
+    if space.tables.attention:
+        attention_key = jax.random.fold_in(key, 5)
+        blocks.update(attention_blocks.init_attention_params(space, fans, attention_key, scaled))
     flatten = {"kernel": scaled(keys[3], (flat, units), flatten_fan_in)}
     head = {
         "kernel": scaled(keys[2], (flat, space.num_outputs), fans["head"]),
@@ -205,7 +211,7 @@ def _layer_norm(x, mask, count, scale, bias, axes):
     return ((x - mean) * jax.lax.rsqrt(variance + LAYER_NORM_EPSILON) * scale + bias) * mask
 
 
-def _block_operation(space: PathwaySpace, genome, block, p, flatten_kernel, h):
+def _block_operation(space: PathwaySpace, genome, block, p, flatten_kernel, h, shapes):
     """The operation of one block on buffer ``h``; only the chosen branch runs
     when the genes are not batched (:func:`switch`)."""
     batch = h.shape[0]
@@ -227,27 +233,81 @@ def _block_operation(space: PathwaySpace, genome, block, p, flatten_kernel, h):
         return to_buffer(vector @ p["dense_kernel"] + p["dense_bias"])
 
     branches = [lambda h: h, dense_from_map, dense_from_vector]
+    tables = space.tables
     if space.spatial_shape:
-        for size in space.tables.kernel_sizes:
+        for size in tables.kernel_sizes:
             branches.append(
                 lambda h, size=size: _conv(space, h, p["conv_kernel"], size) + p["conv_bias"]
             )
         branches += [lambda h: _pool(space, h, jnp.max), lambda h: _pool(space, h, jnp.mean)]
     op = genome.operation[block]
     first_dense = _first_dense_blocks(genome)[block]
-    num_kernels = len(space.tables.kernel_sizes)
-    conv_index = 3 + jnp.clip(genome.kernel_size[block], 0, num_kernels - 1)
-    index = jnp.select(
-        [op == DENSE, op == CONV, op == MAX_POOL, op == AVG_POOL],
-        [
-            jnp.where(first_dense, 1, 2),
-            conv_index,
-            3 + num_kernels,
-            4 + num_kernels,
-        ],
-        0,
-    )
-    return switch(index, branches, h)
+    num_kernels = len(tables.kernel_sizes)
+    option = genome.kernel_size[block]
+    conditions = [op == DENSE, op == CONV, op == MAX_POOL, op == AVG_POOL]
+    # (Spaces without attention keep the exact program they always had.)
+    if tables.attention:
+        conv_index = 3 + option % num_kernels
+    else:
+        conv_index = 3 + jnp.clip(option, 0, num_kernels - 1)
+    indices = [jnp.where(first_dense, 1, 2), conv_index, 3 + num_kernels]
+    indices.append(4 + num_kernels)
+    if tables.attention and space.spatial_shape:
+        start = len(branches)
+        branches += _attention_branches(space, genome, block, p, shapes)
+        num_patches = len(tables.patch_sizes)
+        conditions += [
+            op == SELF_ATTENTION,
+            op == TRANSFORMER_MLP,
+            op == POSITION_EMBEDDING,
+            op == PATCH_EMBEDDING,
+            op == SEQUENCE_POOL,
+        ]
+        indices += [
+            start,
+            start + 1,
+            start + 2,
+            start + 3 + option % num_patches,
+            start + 3 + num_patches + option % len(SEQUENCE_READOUTS),
+        ]
+    return switch(jnp.select(conditions, indices, 0), branches, h)
+
+
+def _attention_branches(space: PathwaySpace, genome, block, p, shapes) -> list:
+    """The attention operations of one block, as branches of its operation switch.
+
+    Self-attention and the MLP read the layer-normed input when the block's
+    normalisation gene is set (pre-norm).
+    """
+    lengths, channels_in = shapes["lengths"][block], shapes["channels"][block]
+    width = genome_lib.conv_width(space.tables, genome.width[block])
+    heads = attention_blocks.attention_heads(space, genome, block)
+    ratio = attention_blocks.mlp_ratio(space, genome, block)
+
+    def pre_norm(h):
+        mask = _spatial_mask(space, lengths, channels_in)
+        scale, bias = p["norm_scale"][: space.max_channels], p["norm_bias"][: space.max_channels]
+        axes = tuple(range(1 + len(space.spatial_shape), h.ndim))
+        normed = lambda h: _layer_norm(h, mask, channels_in, scale, bias, axes)
+        return switch(genome.normalization[block] == 1, [lambda h: h, normed], h)
+
+    def attention(h):
+        return attention_blocks.self_attention(space, p, pre_norm(h), width, heads, lengths)
+
+    def mlp(h):
+        activation = lambda x: _activation(space, genome.activation[block], x)
+        return attention_blocks.transformer_mlp(
+            space, p, pre_norm(h), ratio, channels_in, activation
+        )
+
+    branches = [attention, mlp, lambda h: h + p["position"]]
+    for size in space.tables.patch_sizes:
+        branches.append(lambda h, size=size: attention_blocks.patch_embedding(space, p, h, size))
+    for readout in SEQUENCE_READOUTS:
+        branches.append(
+            lambda h, readout=readout: attention_blocks.sequence_pool(space, h, readout, lengths)
+        )
+    return branches
 
 
 def apply(
@@ -303,7 +363,7 @@ def apply(
                 out_mask = vector_mask
         with jax.named_scope("operation"):
             flatten_kernel = params["flatten"]["kernel"]
-            y = _block_operation(space, genome, block, p, flatten_kernel, h) * out_mask
+            y = _block_operation(space, genome, block, p, flatten_kernel, h, shapes) * out_mask
 
         # Layer norm: over channels of a spatial map, over the units of a vector.
         def vector_norm(y):
@@ -317,14 +377,20 @@ def apply(
             count = shapes["channels"][block + 1]
             return _layer_norm(y, out_mask, count, scale, bias, channel_axes)
 
-        normalized = active & (genome.normalization[block] == 1)
+        # Attention and MLP blocks norm their input (pre-norm) and have no
+        # activation after; the MLP's activation gene acts on its hidden units.
+        if tables.attention:
+            post = active & ~jnp.isin(genome.operation[block], jnp.asarray(PRE_NORM_OPERATIONS))
+        else:
+            post = active
+        normalized = post & (genome.normalization[block] == 1)
         norm_index = jnp.where(normalized, 1 + out_is_vector, 0)
         norms = [lambda y: y, map_norm if space.spatial_shape else vector_norm, vector_norm]
         with jax.named_scope("norm"):
             y = switch(norm_index, norms, y)
         with jax.named_scope("activation"):
-            activation = jnp.where(active, genome.activation[block], LINEAR_ACTIVATION)
-            y = _activation(activation, y) * out_mask
+            activation = jnp.where(post, genome.activation[block], LINEAR_ACTIVATION)
+            y = _activation(space, activation, y) * out_mask
         if dropout_key is not None:
             rate = dropout_rates[genome.dropout[block]]
             key = jax.random.fold_in(dropout_key, block)
@@ -354,7 +420,7 @@ def apply(
                 scale = lambda y: jnp.where(keep, y / (1.0 - rate), 0.0)
                 y = switch(dropped, [lambda y: y, scale], y)
         with jax.named_scope("residual"):
-            residual = PathwaySpace.residual_is_active(shapes, genome, block)
+            residual = space.residual_is_active(shapes, genome, block, tables.attention)
             return jnp.where(residual, y + h, y)
 
     # Unrolled: a ``lax.scan`` over the blocks compiled a third faster but
@@ -372,47 +438,3 @@ def _flat_param(space: PathwaySpace, values: jnp.ndarray) -> jnp.ndarray:
     """A ``[U]`` per-unit parameter laid out over the flattened buffer."""
     padded = jnp.pad(values, (0, space.flat_size - values.shape[0]))
     return padded.reshape(space.buffer_shape)
-
-
-def count_parameters(space: PathwaySpace, genome: PathwayGenome) -> jnp.ndarray:
-    """Number of parameters of the plain network the genome describes (int32)."""
-    shapes = space.block_shapes(genome)
-    fans = _fan_ins(space, genome)
-    total = jnp.int32(0)
-    for block in range(space.tables.max_depth):
-        op = genome.operation[block]
-        units = shapes["units"][block + 1]
-        channels = shapes["channels"][block + 1]
-        total += jnp.where(op == DENSE, fans["dense"][block] * units + units, 0)
-        total += jnp.where(op == CONV, fans["conv"][block] * channels + channels, 0)
-        norm_width = jnp.where(shapes["is_vector"][block + 1], units, channels)
-        total += jnp.where((op != IDENTITY) & (genome.normalization[block] == 1), 2 * norm_width, 0)
-    total += fans["head"] * space.num_outputs + space.num_outputs
-    return total
-
-
-def count_flops(space: PathwaySpace, genome: PathwayGenome) -> jnp.ndarray:
-    """Forward FLOPs per example of the plain network the genome describes:
-    two per multiply-add of every dense, convolution and read-out layer (the
-    cost that dominates; pooling, norms and activations are not counted).
-
-    Returns:
-      float32 scalar.
-    """
-    shapes = space.block_shapes(genome)
-    fans = _fan_ins(space, genome)
-    positions = (
-        jnp.prod(shapes["lengths"], axis=-1).astype(jnp.float32)
-        if space.spatial_shape
-        else jnp.ones((space.tables.max_depth + 1,), jnp.float32)
-    )
-    total = jnp.float32(0)
-    for block in range(space.tables.max_depth):
-        op = genome.operation[block]
-        units = shapes["units"][block + 1].astype(jnp.float32)
-        channels = shapes["channels"][block + 1].astype(jnp.float32)
-        dense = 2.0 * fans["dense"][block].astype(jnp.float32) * units
-        conv = 2.0 * fans["conv"][block].astype(jnp.float32) * channels * positions[block + 1]
-        total += jnp.where(op == DENSE, dense, 0.0) + jnp.where(op == CONV, conv, 0.0)
-    total += 2.0 * fans["head"].astype(jnp.float32) * space.num_outputs
-    return total

@@ -34,12 +34,30 @@ import jax.numpy as jnp
 import numpy as np
 
 from pathways_jax.spaces.pathway import genome as genome_lib
-from pathways_jax.spaces.pathway.genome import AVG_POOL, CONV, DENSE, MAX_POOL, PathwayGenome
+from pathways_jax.spaces.pathway.genome import (
+    CONV,
+    DENSE,
+    MAP_OPERATIONS,
+    PATCH_EMBEDDING,
+    SELF_ATTENTION,
+    PathwayGenome,
+)
 from pathways_jax.spaces.pathway.space import PathwaySpace
 
 FULL = "full"
 VECTOR = "vector"
 CHOICES = ("none", "vector", "all")
+ATTENTION_PARAMS = (
+    "attention_kernel",
+    "attention_bias",
+    "mlp_in_kernel",
+    "mlp_in_bias",
+    "mlp_out_kernel",
+    "mlp_out_bias",
+    "position",
+    "patch_kernel",
+    "patch_bias",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +112,7 @@ def fits(space: PathwaySpace, shape_class: ShapeClass, genomes: PathwayGenome) -
     if shape_class.name == FULL:
         return np.ones(operations.shape[0], bool)
     if shape_class.name == VECTOR:
-        spatial = np.any(np.isin(operations, (CONV, MAX_POOL, AVG_POOL)), axis=-1)
+        spatial = np.any(np.isin(operations, MAP_OPERATIONS), axis=-1)
         # The first dense block reads the input: a map in the full space, a
         # vector in the vector class, where a residual of the same width would
         # act. Such a genome trains in a spatial class.
@@ -107,7 +125,8 @@ def fits(space: PathwaySpace, shape_class: ShapeClass, genomes: PathwayGenome) -
         residual_differs = np.any(dense, axis=-1) & (first_residual == 1) & same_width
         return ~spatial & ~residual_differs
     widths = np.asarray(genome_lib.conv_width(space.tables, genomes.width))
-    widest = np.max(np.where(operations == CONV, widths, 0), axis=-1)
+    widening = np.isin(operations, (CONV, SELF_ATTENTION, PATCH_EMBEDDING))
+    widest = np.max(np.where(widening, widths, 0), axis=-1)
     return widest <= shape_class.space.max_channels
 
 
@@ -174,15 +193,49 @@ def narrow_params(
     # The read-out reads a vector from the first entries, a map by position.
     reads_vector = space.block_shapes(genome)["is_vector"][-1]
     head_kernel = jnp.where(reads_vector, head[: class_space.flat_size], map_rows(head))
+    narrowed = {
+        "dense_kernel": blocks["dense_kernel"],
+        "dense_bias": blocks["dense_bias"],
+        "conv_kernel": conv_kernel,
+        "conv_bias": conv_bias,
+        "norm_scale": blocks["norm_scale"][:, :norm_width],
+        "norm_bias": blocks["norm_bias"][:, :norm_width],
+    }
+    if space.tables.attention:
+        narrowed.update(_narrow_attention_params(space, class_space, blocks))
     return {
-        "blocks": {
-            "dense_kernel": blocks["dense_kernel"],
-            "dense_bias": blocks["dense_bias"],
-            "conv_kernel": conv_kernel,
-            "conv_bias": conv_bias,
-            "norm_scale": blocks["norm_scale"][:, :norm_width],
-            "norm_bias": blocks["norm_bias"][:, :norm_width],
-        },
+        "blocks": narrowed,
         "flatten": {"kernel": map_rows(params["flatten"]["kernel"])},
         "head": {"kernel": head_kernel, "bias": params["head"]["bias"]},
+    }
+
+
+def _narrow_attention_params(space: PathwaySpace, class_space: PathwaySpace, blocks) -> dict:
+    """The attention operations' parameters for a narrower channel class.
+
+    A genome of the class has at most ``narrow`` channels in every map, so
+    every entry its network reads lies in the leading ``narrow`` channels (and
+    the leading ``ratio * narrow`` hidden units); the vector class has no map
+    and keeps one-entry placeholders.
+    """
+    depth, channels = space.tables.max_depth, space.max_channels
+    narrow = class_space.max_channels
+    if not narrow:
+        return {
+            name: jnp.zeros((depth,) + (1,) * (blocks[name].ndim - 1), jnp.float32)
+            for name in ATTENTION_PARAMS
+        }
+    hidden = max(space.tables.mlp_ratios) * narrow
+    taps = blocks["patch_kernel"].shape[1] // channels
+    patch = blocks["patch_kernel"].reshape(depth, taps, channels, channels)
+    return {
+        "attention_kernel": blocks["attention_kernel"][:, :, :narrow, :narrow],
+        "attention_bias": blocks["attention_bias"][:, :, :narrow],
+        "mlp_in_kernel": blocks["mlp_in_kernel"][:, :narrow, :hidden],
+        "mlp_in_bias": blocks["mlp_in_bias"][:, :hidden],
+        "mlp_out_kernel": blocks["mlp_out_kernel"][:, :hidden, :narrow],
+        "mlp_out_bias": blocks["mlp_out_bias"][:, :narrow],
+        "position": blocks["position"][..., :narrow],
+        "patch_kernel": patch[:, :, :narrow, :narrow].reshape(depth, taps * narrow, narrow),
+        "patch_bias": blocks["patch_bias"][:, :narrow],
     }

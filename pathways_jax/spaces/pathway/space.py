@@ -10,7 +10,6 @@ mutation, the first parent for crossover, a linear model for sampling).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 
 import jax
@@ -19,17 +18,19 @@ import numpy as np
 
 from pathways_jax.spaces.pathway import genome as genome_lib
 from pathways_jax.spaces.pathway.genome import (
-    ACTIVATIONS,
     AVG_POOL,
     BLOCK_GENES,
     CONV,
     DENSE,
     IDENTITY,
+    MAP_OPERATIONS,
     MAX_POOL,
-    NORMALIZATIONS,
-    OPTIMIZERS,
-    SCHEDULES,
+    PATCH_EMBEDDING,
+    POSITION_EMBEDDING,
+    SELF_ATTENTION,
+    SEQUENCE_POOL,
     TRAINING_GENES,
+    TRANSFORMER_MLP,
     GeneTables,
     PathwayGenome,
 )
@@ -211,17 +212,27 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
                 jnp.int32(0),
             )
         states = [(lengths, channels, is_vector, units)]
-        for block in range(self.tables.max_depth):
+        tables = self.tables
+        for block in range(tables.max_depth):
             op = genome.operation[block]
             is_pool = (op == MAX_POOL) | (op == AVG_POOL)
             lengths = jnp.where(is_pool, lengths // 2, lengths)
+            widens = op == CONV
+            pooled_units = channels  # A sequence pool's vector has the map's channels.
+            if tables.attention:
+                widens = widens | (op == SELF_ATTENTION) | (op == PATCH_EMBEDDING)
+                patch = genome_lib.choice(tables.patch_sizes, genome.kernel_size[block])
+                lengths = jnp.where(op == PATCH_EMBEDDING, lengths // patch, lengths)
             channels = jnp.where(
-                op == CONV, genome_lib.conv_width(self.tables, genome.width[block]), channels
+                widens, genome_lib.conv_width(tables, genome.width[block]), channels
             )
             units = jnp.where(
-                op == DENSE, genome_lib.dense_width(self.tables, genome.width[block]), units
+                op == DENSE, genome_lib.dense_width(tables, genome.width[block]), units
             )
             is_vector = is_vector | (op == DENSE)
+            if tables.attention:
+                units = jnp.where(op == SEQUENCE_POOL, pooled_units, units)
+                is_vector = is_vector | (op == SEQUENCE_POOL)
             states.append((lengths, channels, is_vector, units))
         stacked = [jnp.stack(values) for values in zip(*states, strict=True)]
         return dict(zip(("lengths", "channels", "is_vector", "units"), stacked, strict=True))
@@ -242,14 +253,28 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
         flags["range:log10_learning_rate"] = jnp.isfinite(lr) & (lr >= low) & (lr <= high)
         shapes = self.block_shapes(genome)
         op = genome.operation
-        is_spatial_op = (op == CONV) | (op == MAX_POOL) | (op == AVG_POOL)
-        flags["spatial_after_vector"] = ~(is_spatial_op & shapes["is_vector"][:-1])
+        if self.tables.attention:
+            reads_map = jnp.isin(op, jnp.asarray(MAP_OPERATIONS))
+        else:  # The program spaces without attention always had.
+            reads_map = (op == CONV) | (op == MAX_POOL) | (op == AVG_POOL)
+        flags["spatial_after_vector"] = ~(reads_map & shapes["is_vector"][:-1])
         is_pool = (op == MAX_POOL) | (op == AVG_POOL)
         if self.spatial_shape:
             too_small = jnp.any(shapes["lengths"][:-1] < 2, axis=-1)
         else:
             too_small = jnp.zeros_like(is_pool)
         flags["pool_too_small"] = ~(is_pool & too_small)
+        if self.tables.attention:
+            tables = self.tables
+            heads = genome_lib.choice(tables.attention_heads, genome.kernel_size)
+            width = genome_lib.conv_width(tables, genome.width)
+            flags["heads_divide_width"] = ~((op == SELF_ATTENTION) & (width % heads != 0))
+            patch = genome_lib.choice(tables.patch_sizes, genome.kernel_size)
+            if self.spatial_shape:
+                short = jnp.any(shapes["lengths"][:-1] < patch[:, None], axis=-1)
+            else:
+                short = jnp.zeros_like(is_pool)
+            flags["patch_too_large"] = ~((op == PATCH_EMBEDDING) & short)
         if self.input_groups:
             mask = genome.input_mask
             flags["range:input_mask"] = (mask == 0) | (mask == 1)
@@ -278,11 +303,15 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
                 reasons.append(f"gene {gene} is out of range{where}: {value}")
             elif name == "spatial_after_vector":
                 reasons.append(
-                    f"convolution or pooling applied to a vector{where}"
+                    f"convolution, pooling or attention applied to a vector{where}"
                     " (spatial blocks must come before dense blocks; vector inputs allow only dense)"
                 )
             elif name == "pool_too_small":
                 reasons.append(f"pooling would shrink a spatial dimension below 1{where}")
+            elif name == "heads_divide_width":
+                reasons.append(f"attention width is not a multiple of its heads{where}")
+            elif name == "patch_too_large":
+                reasons.append(f"patch is larger than the map it embeds{where}")
             elif name == "reads_an_input":
                 reasons.append("the input mask chooses no input column")
         return reasons
@@ -314,10 +343,12 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
         if self.input_kind == "vector" or not spatial:
             return jnp.int32(DENSE)
         # Convolutions are drawn more often than the two kinds of pooling.
-        logits = jnp.log(jnp.asarray([0.6, 0.2, 0.2]))
-        return jnp.asarray([CONV, MAX_POOL, AVG_POOL], jnp.int32)[
-            jax.random.categorical(key, logits)
-        ]
+        operations, weights = [CONV, MAX_POOL, AVG_POOL], [0.6, 0.2, 0.2]
+        if self.tables.attention:  # Half the draws are attention blocks.
+            operations += [SELF_ATTENTION, TRANSFORMER_MLP, POSITION_EMBEDDING, PATCH_EMBEDDING]
+            weights = [0.3, 0.1, 0.1, 0.2, 0.15, 0.05, 0.1]
+        logits = jnp.log(jnp.asarray(weights))
+        return jnp.asarray(operations, jnp.int32)[jax.random.categorical(key, logits)]
 
     def _propose_random(self, key) -> PathwayGenome:
         depth = self.tables.max_depth
@@ -333,6 +364,12 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
             spatial_ops,
             jnp.where(slots < num_spatial + num_dense, DENSE, IDENTITY),
         )
+        if self.tables.attention and self.input_kind != "vector":
+            # Half the pathways with spatial blocks pool the map to a vector
+            # (mean or first position) before their dense blocks.
+            pool = jax.random.bernoulli(jax.random.fold_in(key, 2), 0.5)
+            pool = pool & (num_spatial > 0) & (num_spatial < depth)
+            ops = jnp.where(pool & (slots == num_spatial), SEQUENCE_POOL, ops)
         blocks = jax.vmap(self._random_block_genes)(jax.random.split(key_blocks, depth), ops)
         return PathwayGenome(
             **blocks,
@@ -364,54 +401,14 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
     # -------------------------------------------------------------- mutation
     def describe(self, genome: PathwayGenome) -> str:
         """One readable line, e.g. ``conv1d(k5,32)+gelu → dense(10) | adam lr=3.0e-03 ...``."""
-        g = jax.device_get(genome)
-        shapes = jax.device_get(_jitted_block_shapes(self)(genome))
-        suffix = {"sequence": "1d", "image": "2d", "vector": ""}[self.input_kind]
-        parts = []
-        for block in range(self.tables.max_depth):
-            op = int(g.operation[block])
-            if op == IDENTITY:
-                continue
-            if op == CONV:
-                kernel = self.tables.kernel_sizes[int(g.kernel_size[block])]
-                widths = self.tables.conv_widths
-                width = widths[int(g.width[block]) % len(widths)]
-                text = f"conv{suffix}(k{kernel},{width})"
-            elif op == DENSE:
-                widths = self.tables.dense_widths
-                text = f"dense({widths[int(g.width[block]) % len(widths)]})"
-            else:
-                text = f"{'max' if op == MAX_POOL else 'avg'}_pool{suffix}"
-            text += f"+{ACTIVATIONS[int(g.activation[block])]}"
-            if NORMALIZATIONS[int(g.normalization[block])] == "layer_norm":
-                text += "+ln"
-            if self.residual_is_active(shapes, g, block):
-                text += "+res"
-            rate = self.tables.dropout_rates[int(g.dropout[block])]
-            if rate > 0:
-                text += f"+drop{rate:g}"
-            parts.append(text)
-        parts.append(f"dense({self.num_outputs})")
-        if self.input_groups:
-            parts.insert(0, f"inputs({int(np.sum(g.input_mask))}/{self.num_input_groups})")
-        training = [
-            OPTIMIZERS[int(g.optimizer)],
-            f"lr={10.0 ** float(g.log10_learning_rate):.1e}",
-            SCHEDULES[int(g.schedule)],
-        ]
-        decay = self.tables.weight_decays[int(g.weight_decay)]
-        if decay > 0:
-            training.append(f"wd={decay:.0e}")
-        l1 = self.tables.l1_penalties[int(g.l1_penalty)]
-        if l1 > 0:
-            training.append(f"l1={l1:.0e}")
-        training.append(f"batch={self.tables.batch_sizes[int(g.batch_size)]}")
-        training.append(f"loss={genome_lib.losses_for_task(self.task)[int(g.loss)]}")
-        return " → ".join(parts) + " | " + " ".join(training)
+        from pathways_jax.spaces.pathway.description import describe
+
+        return describe(self, genome)
 
     @staticmethod
-    def residual_is_active(shapes, genome: PathwayGenome, block: int):
-        """A residual gene acts only where a block keeps the shape of its input."""
+    def residual_is_active(shapes, genome: PathwayGenome, block: int, attention: bool = False):
+        """A residual gene acts only where a block keeps the shape of its input
+        (and, in a space with ``attention`` blocks, not on a position embedding)."""
         same_shape = (
             jnp.all(shapes["lengths"][block] == shapes["lengths"][block + 1])
             & (shapes["channels"][block] == shapes["channels"][block + 1])
@@ -419,11 +416,7 @@ class PathwaySpace(PathwayVariation, PathwayProtocol):
             & (shapes["units"][block] == shapes["units"][block + 1])
         )
         op = genome.operation[block]
-        return (genome.residual[block] == 1) & (op != IDENTITY) & same_shape
-
-
-@functools.lru_cache(maxsize=32)
-def _jitted_block_shapes(space: PathwaySpace):
-    """``space.block_shapes`` compiled once per space (describing a genome
-    eagerly dispatches dozens of small operations)."""
-    return jax.jit(space.block_shapes)
+        acts = (genome.residual[block] == 1) & (op != IDENTITY) & same_shape
+        if attention:  # A position embedding adds to its input already.
+            acts = acts & (op != POSITION_EMBEDDING)
+        return acts
