@@ -162,19 +162,32 @@ def _framework_train(space):
     return jax.jit(functools.partial(trainer.train, space, settings))
 
 
-def _training_genomes(space):
-    """Genomes without dropout covering every optimizer and schedule, with and
+TRAINING_BLOCKS = {
+    "sequence40": [
+        {"op": "conv", "width": 8, "kernel": 3, "norm": True},
+        {"op": "max_pool"},
+        {"op": "dense", "width": 16, "activation": "tanh"},
+    ],
+    # Patches, positions, pre-norm attention and MLP with residuals, a mean pool.
+    "attention_sequence12": [
+        {"op": "patch_embedding", "width": 6, "option": 0, "activation": "identity"},
+        {"op": "position_embedding"},
+        {"op": "self_attention", "width": 6, "option": 1, "norm": True, "residual": True},
+        {"op": "transformer_mlp", "option": 1, "activation": "squared_relu", "residual": True},
+    ],
+}
+# Every optimizer for the convolutional pathway; two for the attention pathway.
+TRAINING_OPTIMIZERS = {"sequence40": OPTIMIZERS, "attention_sequence12": ("momentum", "adam")}
+
+
+def _training_genomes(name):
+    """Genomes without dropout covering the optimizers and schedules, with and
     without weight decay and L1."""
-    base = make_genome(
-        space,
-        [
-            {"op": "conv", "width": 8, "kernel": 3, "norm": True},
-            {"op": "max_pool"},
-            {"op": "dense", "width": 16, "activation": "tanh"},
-        ],
-    )
+    space = SPACES[name]
+    base = make_genome(space, TRAINING_BLOCKS[name])
     genomes = []
-    for index, optimizer in enumerate(OPTIMIZERS):
+    for optimizer in TRAINING_OPTIMIZERS[name]:
+        index = OPTIMIZERS.index(optimizer)
         genomes.append(
             base.replace(
                 optimizer=np.int32(index),
@@ -189,13 +202,14 @@ def _training_genomes(space):
     return genomes
 
 
-def test_flax_train_step_reproduces_the_framework_trajectory(tmp_path):
-    space = SPACES["sequence40"]
+@pytest.mark.parametrize("name", sorted(TRAINING_BLOCKS))
+def test_flax_train_step_reproduces_the_framework_trajectory(tmp_path, name):
+    space = SPACES[name]
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, *space.input_shape)).astype(np.float32)
     y = rng.integers(0, space.num_outputs, size=64).astype(np.int32)
     batch_max = max(space.tables.batch_sizes)
-    for number, genome in enumerate(_training_genomes(space)):
+    for number, genome in enumerate(_training_genomes(name)):
         key = jax.random.key(number)
         final_params, step_losses = jax.device_get(_framework_train(space)(genome, key, x, y))
         init_key, loop_key = jax.random.split(key)
@@ -220,7 +234,7 @@ def test_flax_train_step_reproduces_the_framework_trajectory(tmp_path):
         for layer, leaves in expected.items():
             for leaf, value in leaves.items():
                 np.testing.assert_allclose(
-                    variables[layer][leaf], value, rtol=1e-3, atol=1e-5, err_msg=description
+                    variables[layer][leaf], value, rtol=1e-3, atol=1e-5, err_msg=f"{layer}.{leaf} {description}"
                 )
 
 

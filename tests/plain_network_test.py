@@ -64,8 +64,8 @@ SPACES = {
     ),
 }
 # Random genomes are drawn in batches of one size, so that every space reuses the
-# compiled sampling operations: 60 per input kind.
-SAMPLE_BATCH = 30
+# compiled sampling operations.
+SAMPLE_BATCH = 24
 BATCHES_PER_SPACE = {
     "sequence40": 1,
     "sequence13": 1,
@@ -87,6 +87,11 @@ def _supernet(space: PathwaySpace):
     init = jax.jit(functools.partial(pathway_network.init_params, space))
     apply = jax.jit(functools.partial(pathway_network.apply, space))
     return init, apply
+
+
+@functools.cache
+def _count(space: PathwaySpace):
+    return jax.jit(functools.partial(pathway_network.count_parameters, space))
 
 
 def _key(seed: int):
@@ -166,6 +171,9 @@ def _check_equivalence(space: PathwaySpace, genomes: list[PathwayGenome], seeds:
         assert jax.tree_util.tree_map(np.shape, converted) == jax.tree_util.tree_map(
             lambda leaf: leaf.shape, wanted
         ), space.describe(genome)
+        # The counted parameters are the plain network's.
+        size = sum(np.size(leaf) for leaf in jax.tree_util.tree_leaves(converted))
+        assert int(_count(space)(genome)) == size, space.describe(genome)
         networks.append(network)
         variables.append(converted)
         inputs.append(x)

@@ -11,6 +11,7 @@ gives its weights.
 
 from __future__ import annotations
 
+from pathways_jax.codegen import attention_source
 from pathways_jax.codegen.recipe import Recipe
 from pathways_jax.codegen.source_text import (
     call_lines,
@@ -27,6 +28,7 @@ _ACTIVATIONS = {
     "tanh": "jnp.tanh({x})",
     "sigmoid": "nn.sigmoid({x})",
     "swish": "nn.swish({x})",
+    "squared_relu": "jnp.square(nn.relu({x}))",
 }
 
 _LOSSES = {
@@ -60,7 +62,9 @@ def _block_lines(recipe: Recipe, block: dict) -> list[str]:
     ]
     op = block["op"]
     source = "x"
-    if op == "dense":
+    if op in attention_source.OPERATIONS:
+        lines += attention_source.flax_block_lines(block, name, target, _ACTIVATIONS)
+    elif op == "dense":
         if len(block["in_shape"]) > 1:
             lines.append("        x = x.reshape(x.shape[0], -1)")
         lines.append(
@@ -77,7 +81,7 @@ def _block_lines(recipe: Recipe, block: dict) -> list[str]:
         spatial = len(block["in_shape"]) - 1
         window = tuple_literal([2] * spatial)
         lines.append(f"        {target} = nn.{op}({source}, {window}, strides={window})")
-    if block["norm"] == "layer_norm":
+    if block["norm"] == "layer_norm" and not block["norm_first"]:
         lines.append(
             f"        {target} = nn.LayerNorm(epsilon={LAYER_NORM_EPSILON}, "
             f'name="{name}_norm")({target})'
@@ -278,6 +282,7 @@ def flax_source(recipe: Recipe, header: str) -> str:
         *module_constants(recipe),
         "",
         "",
+        *attention_source.flax_helpers(recipe),
         *_module_lines(recipe),
         "",
         "",

@@ -4,7 +4,7 @@ Written plainly (``nn.Dense`` projections and two ``einsum``), so that the
 numbers are those of the super-network's
 :mod:`~pathways_jax.spaces.pathway.attention_blocks` and of the exported
 Flax and PyTorch modules. Layers are named after the block:
-``block{i}_query``, ``_key``, ``_value``, ``_out`` (self-attention),
+``block{i}_query``, ``_key`` (without a bias), ``_value``, ``_out`` (self-attention),
 ``block{i}_mlp_in``, ``_mlp_out`` (transformer MLP), ``block{i}_position``
 (``{embedding [*lengths, c]}``) and ``block{i}_patch`` (an ``nn.Conv`` with
 stride equal to its kernel).
@@ -61,8 +61,10 @@ def apply(block: dict, name: str, x: jnp.ndarray) -> jnp.ndarray:
     op, batch = block["op"], x.shape[0]
     if op == "self_attention":
         tokens = x.reshape(batch, -1, x.shape[-1])
+        # No key bias (it shifts a query's scores equally: the softmax ignores it).
         query, key, value = (
-            nn.Dense(block["width"], name=f"{name}_{part}")(tokens) for part in PROJECTIONS[:3]
+            nn.Dense(block["width"], use_bias=part != "key", name=f"{name}_{part}")(tokens)
+            for part in PROJECTIONS[:3]
         )
         mixed = multi_head_attention(query, key, value, block["heads"], block["causal"])
         out = nn.Dense(block["width"], name=f"{name}_out")(mixed)
@@ -94,10 +96,12 @@ def params_from_supernet(space, block: dict, name: str, supernet: dict) -> dict:
         width = block["width"]
         kernel, bias = supernet["attention_kernel"][slot], supernet["attention_bias"][slot]
         rows = (channels_in, channels_in, channels_in, width)
-        return {
-            f"{name}_{part}": {"kernel": kernel[i][: rows[i], :width], "bias": bias[i][:width]}
-            for i, part in enumerate(PROJECTIONS)
-        }
+        layers = {}
+        for i, part in enumerate(PROJECTIONS):
+            layers[f"{name}_{part}"] = {"kernel": kernel[i][: rows[i], :width]}
+            if part != "key":
+                layers[f"{name}_{part}"]["bias"] = bias[i][:width]
+        return layers
     if op == "transformer_mlp":
         hidden = block["hidden"]
         return {

@@ -29,10 +29,20 @@ def block_label(recipe: Recipe, block: dict) -> str:
         parts = [f"conv{suffix} k{block['kernel']} → {block['width']} channels"]
     elif op == "dense":
         parts = [f"dense → {block['width']} units"]
+    elif op == "self_attention":
+        parts = [f"self-attention {block['heads']} heads → {block['width']} channels"]
+    elif op == "transformer_mlp":
+        parts = [f"transformer MLP {block['hidden']} hidden, {block['hidden_activation']}"]
+    elif op == "position_embedding":
+        parts = ["position embedding"]
+    elif op == "patch_embedding":
+        parts = [f"patch embedding {block['patch']} → {block['width']} channels"]
+    elif op == "sequence_pool":
+        parts = [f"{block['readout']} of the positions → vector"]
     else:
         parts = [f"{op.replace('_', ' ')}{suffix} 2"]
     if block["norm"] == "layer_norm":
-        parts.append("layer norm")
+        parts.insert(0 if block.get("norm_first") else len(parts), "layer norm")
     if block["activation"] != "identity":
         parts.append(block["activation"])
     if block["dropout"] > 0:

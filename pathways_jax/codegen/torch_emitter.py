@@ -10,6 +10,7 @@ kernels keep the Flax row order.
 
 from __future__ import annotations
 
+from pathways_jax.codegen import attention_source
 from pathways_jax.codegen.recipe import Recipe
 from pathways_jax.codegen.source_text import call_lines, module_constants, shape_text
 
@@ -21,6 +22,7 @@ _ACTIVATIONS = {
     "tanh": "torch.tanh({x})",
     "sigmoid": "torch.sigmoid({x})",
     "swish": "F.silu({x})",
+    "squared_relu": "torch.square(torch.relu({x}))",
 }
 
 _LOSSES = {
@@ -54,7 +56,9 @@ def _init_lines(recipe: Recipe) -> list[str]:
     for block in recipe.blocks:
         name = f"block{block['index']}"
         in_shape, out_shape = block["in_shape"], block["out_shape"]
-        if block["op"] == "dense":
+        if block["op"] in attention_source.OPERATIONS:
+            lines += attention_source.torch_init_lines(block, name)
+        elif block["op"] == "dense":
             features = 1
             for n in in_shape:
                 features *= n
@@ -72,8 +76,9 @@ def _init_lines(recipe: Recipe) -> list[str]:
                 ],
             )
         if block["norm"] == "layer_norm":
+            size = in_shape[-1] if block["norm_first"] else out_shape[-1]
             lines.append(
-                f"        self.{name}_norm = nn.LayerNorm({out_shape[-1]}, eps={LAYER_NORM_EPSILON})"
+                f"        self.{name}_norm = nn.LayerNorm({size}, eps={LAYER_NORM_EPSILON})"
             )
         if block["dropout"] > 0:
             lines.append(f"        self.{name}_dropout = nn.Dropout({block['dropout']:g})")
@@ -96,7 +101,15 @@ def _forward_lines(recipe: Recipe) -> list[str]:
         target = "y" if block["residual"] else "x"
         lines.append(f"        # {name}: {shape_text(in_shape)} -> {shape_text(out_shape)}")
         op = block["op"]
-        if op == "dense":
+        if op in attention_source.OPERATIONS:
+            # Channels-last, except a patch embedding (a strided convolution).
+            wants_first = op == "patch_embedding"
+            if channels_first != wants_first:
+                move = "(-1, 1)" if wants_first else "(1, -1)"
+                lines.append(f"        x = x.movedim{move}")
+                channels_first = wants_first
+            lines += attention_source.torch_forward_lines(block, name, target, _ACTIVATIONS)
+        elif op == "dense":
             if channels_first:
                 lines.append("        x = x.movedim(1, -1)  # channels-last, the Flax row order")
                 channels_first = False
@@ -112,8 +125,8 @@ def _forward_lines(recipe: Recipe) -> list[str]:
             else:
                 pool = f"F.{op}{_spatial_dims(in_shape)}d"
                 lines.append(f"        {target} = {pool}(x, 2)")
-        spatial_output = len(out_shape) > 1
-        if block["norm"] == "layer_norm":
+        spatial_output = len(out_shape) > 1 and channels_first
+        if block["norm"] == "layer_norm" and not block["norm_first"]:
             if spatial_output:
                 lines.append(
                     f"        {target} = self.{name}_norm({target}.movedim(1, -1)).movedim(-1, 1)"
@@ -172,7 +185,9 @@ def torch_source(recipe: Recipe, header: str) -> str:
     targets = "targets" if regression else "labels"
     outputs = "outputs" if regression else "logits"
     shape = "[batch, " + ", ".join(str(n) for n in recipe.input_shape) + "]"
-    uses_math = recipe.schedule != "constant"
+    uses_math = recipe.schedule != "constant" or any(
+        block["op"] == "self_attention" for block in recipe.blocks
+    )
     constants = module_constants(recipe)
 
     optimizer_class, options = _OPTIMIZERS[recipe.optimizer]
@@ -199,6 +214,7 @@ def torch_source(recipe: Recipe, header: str) -> str:
         *constants,
         "",
         "",
+        *attention_source.torch_helpers(recipe),
         "class Pathway(nn.Module):",
         '    """The evolved network, with only its chosen blocks."""',
         "",

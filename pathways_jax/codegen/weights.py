@@ -8,7 +8,9 @@ The Flax export reads ``params.msgpack``: ``{'params': ...}`` of
 - ``nn.Linear.weight`` is ``[out, in]`` (Flax ``Dense.kernel`` is ``[in, out]``);
 - ``nn.Conv1d.weight`` is ``[out, in, k]`` and ``nn.Conv2d.weight``
   ``[out, in, kh, kw]`` (Flax ``Conv.kernel`` is ``[*k, in, out]``);
-- ``nn.LayerNorm`` has ``weight`` and ``bias`` (Flax: ``scale`` and ``bias``).
+- ``nn.LayerNorm`` has ``weight`` and ``bias`` (Flax: ``scale`` and ``bias``);
+- a position embedding is one ``nn.Parameter`` named after its layer (Flax:
+  the layer's ``embedding``), channels-last in both.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def torch_state_dict(variables: dict) -> dict[str, np.ndarray]:
 
     Args:
       variables: ``{'params': {layer: {'kernel'|'scale'|'bias': array}}}`` with
-        layer names ``block{i}_dense``, ``block{i}_conv``, ``block{i}_norm``, ``head``.
+        layer names ``block{i}_dense``, ``block{i}_conv``, ``block{i}_norm``, ``head``
+        (and the attention blocks' layers, see :mod:`~pathways_jax.codegen.plain_attention`).
 
     Returns:
       ``{'block0_conv.weight': [out, in, *k], 'block0_conv.bias': [out], ...}``,
@@ -41,6 +44,9 @@ def torch_state_dict(variables: dict) -> dict[str, np.ndarray]:
     """
     state = {}
     for layer, leaves in sorted(variables["params"].items()):
+        if "embedding" in leaves:
+            state[layer] = np.asarray(leaves["embedding"], np.float32)
+            continue
         if "scale" in leaves:
             state[f"{layer}.weight"] = np.asarray(leaves["scale"], np.float32)
         else:
@@ -52,7 +58,8 @@ def torch_state_dict(variables: dict) -> dict[str, np.ndarray]:
                 spatial = list(range(kernel.ndim - 2))
                 weight = kernel.transpose(kernel.ndim - 1, kernel.ndim - 2, *spatial)
             state[f"{layer}.weight"] = weight
-        state[f"{layer}.bias"] = np.asarray(leaves["bias"], np.float32)
+        if "bias" in leaves:  # (An attention block's key projection has none.)
+            state[f"{layer}.bias"] = np.asarray(leaves["bias"], np.float32)
     return {name: np.ascontiguousarray(value) for name, value in state.items()}
 
 

@@ -53,7 +53,7 @@ def self_attention(space, p, h, width, heads, lengths) -> jnp.ndarray:
     Args:
       space: the pathway space.
       p: one block's parameters (``attention_kernel [4, C, C]`` for query,
-        key, value and output; ``attention_bias [4, C]``).
+        key, value and output; ``attention_bias [4, C]``, whose key row is unused).
       h: ``[B, *spatial, C]`` buffer (already layer-normed when the block is).
       width: traced int, the attention's channels (a multiple of ``heads``).
       heads: traced int, the number of heads.
@@ -67,7 +67,13 @@ def self_attention(space, p, h, width, heads, lengths) -> jnp.ndarray:
     tokens = h.reshape(batch, positions, channels)
     kernel, bias = p["attention_kernel"], p["attention_bias"]
     in_width = (jnp.arange(channels) < width).astype(jnp.float32)
-    query, key, value = (tokens @ kernel[i] + bias[i] for i in range(3))
+    # The key projection has no bias: a bias there shifts every score of a
+    # query equally, which the softmax ignores (its gradient is exactly 0).
+    query, key, value = (
+        tokens @ kernel[0] + bias[0],
+        tokens @ kernel[1],
+        tokens @ kernel[2] + bias[2],
+    )
     head_dim = jnp.maximum(width // heads, 1)
     # [C, H]: 1 where channel c belongs to head j (channels [j*d, (j+1)*d)).
     max_heads = max(space.tables.attention_heads)

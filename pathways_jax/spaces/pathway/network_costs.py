@@ -82,7 +82,8 @@ def count_parameters(space, genome: PathwayGenome) -> jnp.ndarray:
         if space.tables.attention:
             positions = _positions(space, shapes).astype(jnp.int32)
             width, hidden = channels, fans["mlp_hidden"][block]
-            attention = 3 * (channels_in * width + width) + width * width + width
+            # Query, key (no bias) and value projections, and the output's.
+            attention = 3 * channels_in * width + 2 * width + width * width + width
             mlp = 2 * channels_in * hidden + hidden + channels_in
             total += jnp.where(op == SELF_ATTENTION, attention, 0)
             total += jnp.where(op == TRANSFORMER_MLP, mlp, 0)
