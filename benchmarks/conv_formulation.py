@@ -15,13 +15,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from pathways_jax.spaces.pathway import buffer_ops
 from pathways_jax.spaces.pathway import genome as genome_lib
 from pathways_jax.spaces.pathway import network as pathway_network
 from pathways_jax.training import trainer
 
 
 def lax_conv(space, h: jnp.ndarray, kernel: jnp.ndarray, kernel_size: int) -> jnp.ndarray:
-    """``pathway_network._conv`` written with ``lax.conv_general_dilated``.
+    """``buffer_ops.conv`` written with ``lax.conv_general_dilated``.
 
     Args:
       h: ``[B, *spatial, C]`` buffer; kernel ``[K**s * C, C]``; kernel_size odd.
@@ -42,18 +43,18 @@ def lax_conv(space, h: jnp.ndarray, kernel: jnp.ndarray, kernel_size: int) -> jn
     )
 
 
-FORMULATIONS = {"patches_matmul": pathway_network._conv, "lax_conv": lax_conv}
+FORMULATIONS = {"patches_matmul": buffer_ops.conv, "lax_conv": lax_conv}
 
 
 @contextlib.contextmanager
 def formulation(name: str):
     """Use convolution formulation ``name`` in the super-network while inside."""
-    original = pathway_network._conv
-    pathway_network._conv = FORMULATIONS[name]
+    original = buffer_ops.conv
+    buffer_ops.conv = FORMULATIONS[name]
     try:
         yield
     finally:
-        pathway_network._conv = original
+        buffer_ops.conv = original
 
 
 def run(space, genomes, keys, dataset, steps: int) -> dict:

@@ -61,6 +61,15 @@ def default_config() -> ml_collections.ConfigDict:
     config.space.log10_learning_rate_min = tables.log10_learning_rate_range[0]
     config.space.log10_learning_rate_max = tables.log10_learning_rate_range[1]
     config.space.mutation_weights = DEFAULT_MUTATION_WEIGHTS
+    # Attention blocks (sequence and image inputs): the head counts a
+    # self-attention block may have; () keeps them out of the space. With
+    # heads, the space also has transformer MLPs (hidden widths mlp_ratios
+    # times their input channels), position and patch embeddings and a
+    # sequence pool, and the squared-ReLU activation.
+    config.space.attention_heads = tables.attention_heads
+    config.space.mlp_ratios = tables.mlp_ratios
+    config.space.patch_sizes = tables.patch_sizes
+    config.space.causal_attention = tables.causal_attention
     # Feature selection (vector inputs): an input-mask gene per input column (a
     # table column's one-hot features are one column) says which ones a pathway reads.
     config.space.feature_selection = False

@@ -234,7 +234,11 @@ def test_flax_train_step_reproduces_the_framework_trajectory(tmp_path, name):
         for layer, leaves in expected.items():
             for leaf, value in leaves.items():
                 np.testing.assert_allclose(
-                    variables[layer][leaf], value, rtol=1e-3, atol=1e-5, err_msg=f"{layer}.{leaf} {description}"
+                    variables[layer][leaf],
+                    value,
+                    rtol=1e-3,
+                    atol=1e-5,
+                    err_msg=f"{layer}.{leaf} {description}",
                 )
 
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import ml_collections
 import numpy as np
 
-from pathways_jax.data import files, mnist1d_cache, splits, tables, validation
+from pathways_jax.data import files, listops, mnist1d_cache, splits, tables, validation
 from pathways_jax.data.dataset import DataError, Dataset, SourceArrays
 
 
@@ -65,6 +65,21 @@ def _load_synthetic_linear(options, split_seed) -> SourceArrays:
     return SourceArrays(x=x, y=y)
 
 
+def _load_listops(options, split_seed) -> SourceArrays:
+    """Nested list operations over digits (:mod:`pathways_jax.data.listops`):
+    ``[num_examples, sequence_length, 15]`` one-hot tokens, labels 0..9.
+
+    Drawn from a stream of the split seed that is independent of the split permutation.
+    """
+    source = "listops"
+    num_examples = validation.check_int(source, "num_examples", options["num_examples"], minimum=10)
+    length = validation.check_int(source, "sequence_length", options["sequence_length"], minimum=5)
+    depth = validation.check_int(source, "nesting_depth", options["nesting_depth"], minimum=1)
+    seed = int(np.random.Generator(np.random.PCG64(split_seed).jumped()).integers(2**31))
+    x, y, _ = listops.generate(num_examples, length, depth, seed)
+    return SourceArrays(x=x, y=y)
+
+
 _BUILTINS = {
     "mnist1d": _Builtin("classification", "sequence", _load_mnist1d),
     "digits": _Builtin("classification", "image", _load_digits),
@@ -73,6 +88,7 @@ _BUILTINS = {
     "breast_cancer": _Builtin("classification", "vector", _sklearn_loader("load_breast_cancer")),
     "diabetes": _Builtin("regression", "vector", _sklearn_loader("load_diabetes")),
     "synthetic_linear": _Builtin("regression", "vector", _load_synthetic_linear),
+    "listops": _Builtin("classification", "sequence", _load_listops),
 }
 
 
@@ -92,9 +108,11 @@ def default_dataset_config() -> ml_collections.ConfigDict:
             "label_column": "label",  # csv: the column holding y.
             "task": "auto",  # npz/csv: 'auto', 'classification' or 'regression'.
             "standardize": True,  # Vector features and regression targets, with train stats.
-            "num_examples": 1000,  # synthetic_linear.
+            "num_examples": 1000,  # synthetic_linear and listops.
             "num_features": 8,  # synthetic_linear.
             "noise": 0.1,  # synthetic_linear.
+            "sequence_length": 48,  # listops: tokens per example.
+            "nesting_depth": 3,  # listops: levels of nested expressions.
             "max_examples": -1,  # If > 0, keep at most this many training examples.
         }
     )

@@ -50,6 +50,33 @@ def check_pathway_space(space: ml_collections.ConfigDict) -> None:
             space[key],
             "a non-empty tuple of numbers >= 0",
         )
+    heads = tuple(space.attention_heads)
+    _require(
+        heads == () or _positive_ints(heads),
+        "space.attention_heads",
+        heads,
+        "() (no attention blocks) or a tuple of positive integers",
+    )
+    for key in ("mlp_ratios", "patch_sizes"):
+        _require(
+            _positive_ints(space[key]),
+            f"space.{key}",
+            space[key],
+            "a non-empty tuple of positive integers",
+        )
+    if heads:
+        _require(
+            any(width % h == 0 for width in space.conv_widths for h in heads),
+            "space.attention_heads",
+            heads,
+            f"a head count that divides one of space.conv_widths={tuple(space.conv_widths)}",
+        )
+    _require(
+        isinstance(space.causal_attention, bool),
+        "space.causal_attention",
+        space.causal_attention,
+        "True or False",
+    )
     low, high = space.log10_learning_rate_min, space.log10_learning_rate_max
     _require(
         -10 <= low <= high <= 1,
@@ -89,4 +116,8 @@ def gene_tables(space: ml_collections.ConfigDict) -> GeneTables:
             float(space.log10_learning_rate_min),
             float(space.log10_learning_rate_max),
         ),
+        attention_heads=tuple(int(v) for v in space.attention_heads),
+        mlp_ratios=tuple(int(v) for v in space.mlp_ratios),
+        patch_sizes=tuple(int(v) for v in space.patch_sizes),
+        causal_attention=bool(space.causal_attention),
     )

@@ -19,12 +19,10 @@ which XLA:CPU runs much faster than a grouped convolution.
 
 from __future__ import annotations
 
-import itertools
-
 import jax
 import jax.numpy as jnp
 
-from pathways_jax.spaces.pathway import attention_blocks
+from pathways_jax.spaces.pathway import attention_blocks, buffer_ops
 from pathways_jax.spaces.pathway import genome as genome_lib
 from pathways_jax.spaces.pathway.genome import (
     AVG_POOL,
@@ -47,7 +45,6 @@ from pathways_jax.spaces.switch import switch
 
 __all__ = ["apply", "count_flops", "count_parameters", "embed_inputs", "init_params"]
 
-LAYER_NORM_EPSILON = 1e-6
 # Truncated normal on [-2, 2] has this standard deviation; dividing by it gives
 # the same variance scaling as ``jax.nn.initializers.lecun_normal``.
 _TRUNCATED_NORMAL_STDDEV = 0.87962566103423978
@@ -141,76 +138,6 @@ def embed_inputs(space: PathwaySpace, inputs: jnp.ndarray) -> jnp.ndarray:
     return jnp.pad(inputs.astype(jnp.float32), pad)
 
 
-def _spatial_mask(space: PathwaySpace, lengths, channels):
-    """``[*spatial, C]`` float mask of the valid corner of a spatial map."""
-    mask = jnp.arange(space.max_channels) < channels
-    for axis, size in enumerate(space.spatial_shape):
-        shape = [1] * len(space.spatial_shape) + [1]
-        shape[axis] = size
-        valid = (jnp.arange(size) < lengths[axis]).reshape(shape)
-        mask = mask & valid
-    return mask.astype(jnp.float32)
-
-
-def _vector_mask(space: PathwaySpace, units):
-    """``[*buffer_shape]`` float mask of the first ``units`` flat entries."""
-    return (jnp.arange(space.flat_size) < units).astype(jnp.float32).reshape(space.buffer_shape)
-
-
-def _conv(space: PathwaySpace, h: jnp.ndarray, kernel: jnp.ndarray, kernel_size: int):
-    """SAME convolution with the centred ``kernel_size`` taps of a max-size kernel.
-
-    Args:
-      h: ``[B, *spatial, C]`` buffer.
-      kernel: ``[K**s * C, C]`` (a ``[*K, C_in, C_out]`` kernel, reshaped).
-      kernel_size: odd, at most ``K``.
-
-    Returns:
-      ``[B, *spatial, C]``. Computed as patches times kernel ("im2col").
-    """
-    kernel_max = max(space.tables.kernel_sizes)
-    num_spatial = len(space.spatial_shape)
-    channels = space.max_channels
-    full = kernel.reshape((kernel_max,) * num_spatial + (channels, channels))
-    start = (kernel_max - kernel_size) // 2
-    taps = full[(slice(start, start + kernel_size),) * num_spatial]
-    half = kernel_size // 2
-    padded = jnp.pad(h, [(0, 0)] + [(half, half)] * num_spatial + [(0, 0)])
-    slices = []
-    for offsets in itertools.product(range(kernel_size), repeat=num_spatial):
-        index = (slice(None),) + tuple(
-            slice(offset, offset + size)
-            for offset, size in zip(offsets, space.spatial_shape, strict=True)
-        )
-        slices.append(padded[index])
-    patches = jnp.concatenate(slices, axis=-1)
-    return patches @ taps.reshape(-1, channels)
-
-
-def _pool(space: PathwaySpace, h: jnp.ndarray, reduce) -> jnp.ndarray:
-    """Window-2, stride-2 pooling over every spatial axis, re-padded to the buffer."""
-    pooled = h
-    for axis, size in enumerate(space.spatial_shape):
-        axis += 1
-        half = size // 2
-        trimmed = jax.lax.slice_in_dim(pooled, 0, 2 * half, axis=axis)
-        shape = trimmed.shape[:axis] + (half, 2) + trimmed.shape[axis + 1 :]
-        pooled = reduce(trimmed.reshape(shape), axis=axis + 1)
-        pad = [(0, 0)] * pooled.ndim
-        pad[axis] = (0, size - half)
-        pooled = jnp.pad(pooled, pad)
-    return pooled
-
-
-def _layer_norm(x, mask, count, scale, bias, axes):
-    """Layer norm over ``axes`` counting only the ``count`` entries where ``mask`` is 1."""
-    count = jnp.maximum(count, 1).astype(jnp.float32)
-    mean = jnp.sum(x * mask, axis=axes, keepdims=True) / count
-    mean_square = jnp.sum(jnp.square(x) * mask, axis=axes, keepdims=True) / count
-    variance = jnp.maximum(mean_square - jnp.square(mean), 0.0)
-    return ((x - mean) * jax.lax.rsqrt(variance + LAYER_NORM_EPSILON) * scale + bias) * mask
-
-
 def _block_operation(space: PathwaySpace, genome, block, p, flatten_kernel, h, shapes):
     """The operation of one block on buffer ``h``; only the chosen branch runs
     when the genes are not batched (:func:`switch`)."""
@@ -237,9 +164,14 @@ def _block_operation(space: PathwaySpace, genome, block, p, flatten_kernel, h, s
     if space.spatial_shape:
         for size in tables.kernel_sizes:
             branches.append(
-                lambda h, size=size: _conv(space, h, p["conv_kernel"], size) + p["conv_bias"]
+                lambda h, size=size: (
+                    buffer_ops.conv(space, h, p["conv_kernel"], size) + p["conv_bias"]
+                )
             )
-        branches += [lambda h: _pool(space, h, jnp.max), lambda h: _pool(space, h, jnp.mean)]
+        branches += [
+            lambda h: buffer_ops.pool(space, h, jnp.max),
+            lambda h: buffer_ops.pool(space, h, jnp.mean),
+        ]
     op = genome.operation[block]
     first_dense = _first_dense_blocks(genome)[block]
     num_kernels = len(tables.kernel_sizes)
@@ -285,10 +217,10 @@ def _attention_branches(space: PathwaySpace, genome, block, p, shapes) -> list:
     ratio = attention_blocks.mlp_ratio(space, genome, block)
 
     def pre_norm(h):
-        mask = _spatial_mask(space, lengths, channels_in)
+        mask = buffer_ops.spatial_mask(space, lengths, channels_in)
         scale, bias = p["norm_scale"][: space.max_channels], p["norm_bias"][: space.max_channels]
         axes = tuple(range(1 + len(space.spatial_shape), h.ndim))
-        normed = lambda h: _layer_norm(h, mask, channels_in, scale, bias, axes)
+        normed = lambda h: buffer_ops.layer_norm(h, mask, channels_in, scale, bias, axes)
         return switch(genome.normalization[block] == 1, [lambda h: h, normed], h)
 
     def attention(h):
@@ -353,9 +285,9 @@ def apply(
         active = genome.operation[block] != IDENTITY
         out_is_vector = shapes["is_vector"][block + 1]
         with jax.named_scope("masks"):
-            vector_mask = _vector_mask(space, shapes["units"][block + 1])
+            vector_mask = buffer_ops.vector_mask(space, shapes["units"][block + 1])
             if space.spatial_shape:
-                spatial_mask = _spatial_mask(
+                spatial_mask = buffer_ops.spatial_mask(
                     space, shapes["lengths"][block + 1], shapes["channels"][block + 1]
                 )
                 out_mask = jnp.where(out_is_vector, vector_mask, spatial_mask)
@@ -367,15 +299,15 @@ def apply(
 
         # Layer norm: over channels of a spatial map, over the units of a vector.
         def vector_norm(y):
-            scale = _flat_param(space, p["norm_scale"][:units_max])
-            bias = _flat_param(space, p["norm_bias"][:units_max])
+            scale = buffer_ops.flat_param(space, p["norm_scale"][:units_max])
+            bias = buffer_ops.flat_param(space, p["norm_bias"][:units_max])
             count = shapes["units"][block + 1]
-            return _layer_norm(y, out_mask, count, scale, bias, vector_axes)
+            return buffer_ops.layer_norm(y, out_mask, count, scale, bias, vector_axes)
 
         def map_norm(y):
             scale, bias = p["norm_scale"][:channels_max], p["norm_bias"][:channels_max]
             count = shapes["channels"][block + 1]
-            return _layer_norm(y, out_mask, count, scale, bias, channel_axes)
+            return buffer_ops.layer_norm(y, out_mask, count, scale, bias, channel_axes)
 
         # Attention and MLP blocks norm their input (pre-norm) and have no
         # activation after; the MLP's activation gene acts on its hidden units.
@@ -432,9 +364,3 @@ def apply(
     with jax.named_scope("head"):
         flat = h.reshape(batch, space.flat_size)
         return flat @ params["head"]["kernel"] + params["head"]["bias"]
-
-
-def _flat_param(space: PathwaySpace, values: jnp.ndarray) -> jnp.ndarray:
-    """A ``[U]`` per-unit parameter laid out over the flattened buffer."""
-    padded = jnp.pad(values, (0, space.flat_size - values.shape[0]))
-    return padded.reshape(space.buffer_shape)

@@ -121,10 +121,22 @@ class PathwayProtocol:
                 operation = f"conv{dims}d(k{block['kernel']},{block['width']})"
             elif block["op"] == "dense":
                 operation = f"dense({block['width']})"
+            elif block["op"] == "self_attention":
+                operation = f"attention({block['heads']} heads,{block['width']})"
+            elif block["op"] == "transformer_mlp":
+                operation = f"mlp({block['hidden']},{block['hidden_activation']})"
+            elif block["op"] == "position_embedding":
+                operation = "position embedding"
+            elif block["op"] == "patch_embedding":
+                operation = f"patch{dims}d(p{block['patch']},{block['width']})"
+            elif block["op"] == "sequence_pool":
+                operation = f"{block['readout']} pool"
             else:
                 operation = f"{block['op']}{dims}d"
             genes = [] if block["activation"] == "identity" else [block["activation"]]
-            if block["norm"] == "layer_norm":
+            if block["norm"] == "layer_norm" and block["norm_first"]:
+                genes.insert(0, "layer norm first")
+            elif block["norm"] == "layer_norm":
                 genes.append("layer norm")
             if block["dropout"]:
                 genes.append(f"dropout {block['dropout']:g}")
