@@ -128,6 +128,7 @@ BAD_INPUTS = {
         "--config.space.log10_learning_rate_min=-1", "--config.space.log10_learning_rate_max=-3"
     ),
     "even_kernel_size": _overrides("--config.space.kernel_sizes=(2,4)"),
+    "attention_heads_dividing_no_width": _overrides("--config.space.attention_heads=(3,)"),
     "unknown_backend": _overrides("--config.parallel.backend=threads"),
     "too_many_devices": _overrides("--config.parallel.num_devices=64"),
     "missing_latency_table": _overrides("--config.strategy.latency_table=no_such_table.json"),
