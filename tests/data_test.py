@@ -57,6 +57,7 @@ BUILTINS = {
     "breast_cancer": ("classification", "vector", (30,), 2, 569),
     "diabetes": ("regression", "vector", (10,), 0, 442),
     "synthetic_linear": ("regression", "vector", (8,), 0, 1000),
+    "listops": ("classification", "sequence", (48, 15), 10, 1000),
 }
 
 
@@ -78,6 +79,8 @@ def test_default_config_has_every_option():
         "num_examples",
         "num_features",
         "noise",
+        "sequence_length",
+        "nesting_depth",
         "max_examples",
     }
 
