@@ -3,14 +3,15 @@
 Every example's activation lives in a buffer of shape ``space.buffer_shape``:
 a spatial map ``[*spatial, channels]`` occupies its leading corner and zeros
 elsewhere; a vector of ``units`` entries occupies the first ``units`` entries of
-the flattened buffer. Each block computes all operations (dense, convolution,
-max and average pooling) on the buffer and selects the one its genome names,
-then applies its normalisation, activation, mask, dropout and residual. The
-padding stays exactly zero, so a padded convolution computes the same numbers
-as the same convolution on the unpadded map with ``SAME`` zero padding, and the
+the flattened buffer. Each block switches to the operation its genome names
+(dense, convolution, max and average pooling; in a space with attention
+heads also the operations of
+:mod:`~pathways_jax.spaces.pathway.attention_blocks`), then applies its
+normalisation, activation, mask, dropout and residual. The padding stays
+exactly zero, so a padded convolution computes the same numbers as the same
+convolution on the unpadded map with ``SAME`` zero padding, and the
 super-network computes the same function as the plain network the genome
-describes (tested against :mod:`pathways_jax.codegen` once it exists, and
-against a hand-written reference in the tests).
+describes (tested against :mod:`pathways_jax.codegen`).
 
 Convolutions are computed as patch extraction followed by one matrix product
 (an "im2col" convolution); vmapped over a population this is a batched matmul,
