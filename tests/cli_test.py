@@ -237,8 +237,7 @@ def bad_input_runs(tmp_path_factory):
     return {case: (results[case], *prepared[case]) for case in prepared}
 
 
-# One worker runs every case (and the fixture once): see --dist loadgroup in scripts/test.sh.
-@pytest.mark.xdist_group("bad_inputs")
+# One worker runs every case (and the fixture once): --dist loadfile in scripts/test.sh.
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_bad_input(case, bad_input_runs):
     documented = {row["test"]: row["message"] for row in documented_rows()}

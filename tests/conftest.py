@@ -66,8 +66,10 @@ def bit_space():
 
 
 # The longest test files, longest first (measured cold on 2 cores). Workers
-# take tests in collection order, so starting with these leaves only short
-# tests for the end, and the two workers finish together.
+# take whole files (``--dist loadfile`` in scripts/test.sh: a module's
+# fixtures, such as a shared search, run once) in collection order, so
+# starting with these leaves only short files for the end, and the two
+# workers finish together.
 SLOW_FIRST = (
     "tests/benchmarks_test.py",
     "tests/distributed_test.py",

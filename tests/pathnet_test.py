@@ -430,8 +430,7 @@ def bad_config_results(tmp_path_factory):
     return json.loads((root / "results.json").read_text())
 
 
-# One worker runs every case (and the fixture once): see --dist loadgroup in scripts/test.sh.
-@pytest.mark.xdist_group("bad_pathnet_configs")
+# One worker runs every case (and the fixture once): --dist loadfile in scripts/test.sh.
 @pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
 def test_bad_pathnet_config_is_one_line(case, bad_config_results):
     named = BAD_CONFIGS[case][1]
