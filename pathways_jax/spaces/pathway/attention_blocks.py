@@ -194,8 +194,10 @@ def init_attention_params(space, fans: dict, key, scaled) -> dict:
 
 
 def mlp_ratio(space, genome, block):
+    """Traced int: the hidden ratio of block ``block``'s transformer MLP."""
     return genome_lib.choice(space.tables.mlp_ratios, genome.kernel_size[block])
 
 
 def attention_heads(space, genome, block):
+    """Traced int: the heads of block ``block``'s self-attention."""
     return genome_lib.choice(space.tables.attention_heads, genome.kernel_size[block])
