@@ -68,8 +68,7 @@ def bit_space():
 # The longest test files, longest first (measured cold on 2 cores). Workers
 # take whole files (``--dist loadfile`` in scripts/test.sh: a module's
 # fixtures, such as a shared search, run once) in collection order, so
-# starting with these leaves only short files for the end, and the two
-# workers finish together.
+# starting with these leaves only short files for the end.
 SLOW_FIRST = (
     "tests/benchmarks_test.py",
     "tests/distributed_test.py",

@@ -70,6 +70,8 @@ def count_parameters(space, genome: PathwayGenome) -> jnp.ndarray:
     """Number of parameters of the plain network the genome describes (int32)."""
     shapes = space.block_shapes(genome)
     fans = fan_ins(space, genome)
+    if space.tables.attention:
+        positions = _positions(space, shapes).astype(jnp.int32)
     total = jnp.int32(0)
     for block in range(space.tables.max_depth):
         op = genome.operation[block]
@@ -80,7 +82,6 @@ def count_parameters(space, genome: PathwayGenome) -> jnp.ndarray:
         total += jnp.where(op == CONV, fans["conv"][block] * channels + channels, 0)
         norm_width = jnp.where(shapes["is_vector"][block + 1], units, channels)
         if space.tables.attention:
-            positions = _positions(space, shapes).astype(jnp.int32)
             width, hidden = channels, fans["mlp_hidden"][block]
             # Query, key (no bias) and value projections, and the output's.
             attention = 3 * channels_in * width + 2 * width + width * width + width
